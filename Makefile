@@ -1,0 +1,30 @@
+# citysense: the two commands of README.md, and a few helpers.
+#   make demo   - the main job (installs, starts the local stack, runs the demo)
+#   make test   - the test suite (installs, starts the local stack, runs pytest)
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install stack-up stack-down stack-status unit
+
+install:
+	@bash deploy/local/install.sh
+
+demo: install
+	@$(BIN)/citysense stack up
+	@$(BIN)/citysense stack status
+
+test: install
+	@$(BIN)/citysense stack up
+	@$(BIN)/pytest
+
+unit: install
+	@$(BIN)/pytest tests/unit -q
+
+stack-up: install
+	@$(BIN)/citysense stack up
+
+stack-status:
+	@$(BIN)/citysense stack status
+
+stack-down:
+	@$(BIN)/citysense stack down

@@ -1,0 +1,1 @@
+"""Simulators: a realistic province of field devices for demos and load tests."""

@@ -1,0 +1,102 @@
+"""Bring the whole local stack up, report its status, take it down (in dependency order)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+
+from stack import kafka, mosquitto, postgres
+from stack.exceptions import InstallError
+from stack.settings import StackSettings
+
+logger = logging.getLogger(__name__)
+
+SERVICES = {"mosquitto": mosquitto, "kafka": kafka, "postgres": postgres}
+
+
+@dataclass
+class ServiceStatus:
+    service: str
+    endpoint: str
+    managed: str  # "local" (started by this stack) or "external"
+    pid: int | None
+    answers: bool
+    log_file: str | None
+
+
+def prerequisites_missing(settings: StackSettings) -> list[str]:
+    missing = []
+    for name, check in (
+        ("mosquitto", lambda: mosquitto.binary()),
+        ("java", lambda: kafka.java()),
+        ("kafka jars", lambda: kafka.classpath(settings)),
+        ("postgresql+timescaledb", lambda: postgres.bindir(settings)),
+    ):
+        svc = {"java": "kafka", "kafka jars": "kafka", "postgresql+timescaledb": "postgres"}.get(name, name)
+        if settings.is_external(svc):
+            continue
+        try:
+            check()
+        except InstallError:
+            missing.append(name)
+    return missing
+
+
+def install(settings: StackSettings) -> None:
+    """Run deploy/local/install.sh (apt packages, TimescaleDB build, Kafka jars); idempotent."""
+    script = settings.repo_dir / "deploy" / "local" / "install.sh"
+    if not script.exists():
+        raise InstallError(f"{script} not found: run citysense from its checkout, or set CITYSENSE_STACK_REPO_DIR")
+    logger.info("installing prerequisites with %s", script)
+    subprocess.run(["bash", str(script), "--system"], check=True, env={
+        **__import__("os").environ, "CITYSENSE_STACK_DIR": str(settings.root)})
+
+
+def up(settings: StackSettings) -> dict[str, str]:
+    if prerequisites_missing(settings):
+        install(settings)
+    results = {}
+    for name, module in SERVICES.items():
+        started = time.monotonic()
+        results[name] = module.up(settings)
+        logger.info("%s: %s (%.1f s)", name, results[name], time.monotonic() - started)
+    return results
+
+
+def down(settings: StackSettings) -> dict[str, bool]:
+    # Reverse order: nothing publishes into a stopped broker.
+    return {name: SERVICES[name].down(settings) for name in reversed(list(SERVICES))}
+
+
+def status(settings: StackSettings) -> list[ServiceStatus]:
+    host, port = settings.mqtt_endpoint
+    endpoints = {
+        "mosquitto": f"mqtt://{host}:{port}",
+        "kafka": settings.kafka_bootstrap,
+        "postgres": settings.database_url_display,
+    }
+    out = []
+    for name, module in SERVICES.items():
+        external = settings.is_external(name)
+        out.append(ServiceStatus(
+            service=name,
+            endpoint=endpoints[name],
+            managed="external" if external else "local",
+            pid=None if external else module.pid(settings),
+            answers=module.answers(settings),
+            log_file=None if external else str(settings.log_file(name)),
+        ))
+    return out
+
+
+def status_dict(settings: StackSettings) -> dict:
+    host, port = settings.mqtt_endpoint
+    return {
+        "data_dir": str(settings.root),
+        "mqtt": {"host": host, "port": port},
+        "kafka": {"bootstrap_servers": settings.kafka_bootstrap},
+        "postgres": {"dsn": settings.database_url_display},
+        "services": [asdict(s) for s in status(settings)],
+    }

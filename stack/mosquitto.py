@@ -1,0 +1,84 @@
+"""The local Mosquitto broker: Debian's package, run with the project's own config file."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+from pathlib import Path
+
+from stack.exceptions import InstallError, ServiceStartError
+from stack.process import log_tail, running_pid, spawn, stop_pid_file, wait_until
+from stack.settings import StackSettings
+
+SERVICE = "mosquitto"
+TEMPLATE = Path(__file__).parent / "templates" / "mosquitto.conf"
+
+
+def binary() -> str:
+    found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if not found:
+        raise InstallError("mosquitto is not installed: run deploy/local/install.sh (apt-get install mosquitto)")
+    return found
+
+
+def config_path(settings: StackSettings) -> Path:
+    return settings.root / "mosquitto" / "mosquitto.conf"
+
+
+def write_config(settings: StackSettings) -> Path:
+    data_dir = settings.root / "mosquitto" / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    text = TEMPLATE.read_text().format(
+        port=settings.mqtt_port,
+        host=settings.host,
+        data_dir=data_dir,
+        log_file=settings.log_file(SERVICE),
+    )
+    # Run as the invoking user (as root Mosquitto would switch to user "mosquitto", which cannot
+    # write into the repository's data folder).
+    text += f"user {getpass.getuser()}\n"
+    path = config_path(settings)
+    path.write_text(text)
+    return path
+
+
+def answers(settings: StackSettings, timeout_s: float = 3.0) -> bool:
+    """A real MQTT CONNECT/CONNACK round trip with paho."""
+    import paho.mqtt.client as mqtt
+
+    host, port = settings.mqtt_endpoint
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv311)
+    try:
+        client.connect(host, port, keepalive=5)
+        ok = wait_until(lambda: (client.loop(timeout=0.1) or True) and client.is_connected(), timeout_s, 0.01)
+        client.disconnect()
+        return ok
+    except OSError:
+        return False
+
+
+def pid(settings: StackSettings) -> int | None:
+    return running_pid(settings.pid_file(SERVICE), "mosquitto")
+
+
+def up(settings: StackSettings) -> str:
+    if settings.is_external(SERVICE):
+        return "external"
+    if pid(settings):
+        if answers(settings):
+            return "already running"
+    conf = write_config(settings)
+    spawn([binary(), "-c", str(conf)], settings.pid_file(SERVICE), settings.log_file(SERVICE))
+    host, port = settings.mqtt_endpoint
+    if not wait_until(lambda: pid(settings) is not None and answers(settings, 1.0), settings.start_timeout_s):
+        log = settings.log_file(SERVICE)
+        raise ServiceStartError(
+            "Mosquitto", f"mqtt://{host}:{port}", str(log),
+            "no CONNACK (port in use by another program?)\n" + log_tail(log),
+        )
+    return "started"
+
+
+def down(settings: StackSettings) -> bool:
+    return stop_pid_file(settings.pid_file(SERVICE), expect_in_cmdline="mosquitto")

@@ -1,0 +1,1 @@
+"""TimescaleDB storage: migrations, the idempotent sink from Kafka, the operations centre's queries."""

@@ -1,0 +1,1 @@
+"""Stream processing (faust-streaming): per-district event-time windows, hourly VN_AQI, alerts."""
