@@ -35,10 +35,15 @@ def pid_alive(pid: int, expect_in_cmdline: str | None = None) -> bool:
         pass
     if expect_in_cmdline is None:
         return True
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return False
+    cmdline = ""
+    for _ in range(20):  # empty for an instant while a just-spawned process is still in exec()
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return False
+        if cmdline:
+            break
+        time.sleep(0.01)
     if Path(f"/proc/{pid}/stat").exists():
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
         if state == "Z":

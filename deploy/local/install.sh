@@ -94,8 +94,10 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   done_ "up to date"
 else
   [ -x "$VENV/bin/python" ] || { "$PYTHON" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$PYTHON" -m venv "$VENV"; }; }
-  "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[test]"
+  mkdir -p "$STACK/logs"
+  { "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip \
+    && "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[test]"; } >"$STACK/logs/pip.log" 2>&1 \
+    || { tail -20 "$STACK/logs/pip.log"; echo "[install] pip install failed: see $STACK/logs/pip.log" >&2; exit 1; }
   echo "$WANT" > "$STAMP"
   done_ "$("$VENV/bin/pip" --disable-pip-version-check list 2>/dev/null | grep -E -i '^(paho-mqtt|aiokafka|faust-streaming|psycopg) ' | tr -s ' ' | tr '\n' ';')"
 fi
