@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each subcommand lives in its own module with a `register(subparsers)` function.
-COMMAND_MODULES = ["cli.stack_cmd"]
+COMMAND_MODULES = ["cli.stack_cmd", "cli.contracts_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from cli import logs
 
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `citysense … | head` ends quietly
     args = build_parser().parse_args(argv)
     logs.configure(args.verbose)
     return args.func(args)

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `make bench` and the per-topic scripts report numbers, they assert nothing."""

@@ -1,0 +1,83 @@
+"""Operators' contract tools: `citysense validate`, `citysense devices list`, `citysense aqi`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _registry(path: str | None):
+    from telemetry.devices import DeviceRegistry, sample_registry
+
+    path = path or os.environ.get("CITYSENSE_REGISTRY")
+    return DeviceRegistry.from_file(path) if path else sample_registry()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    v = sub.add_parser("validate", help="validate one payload read on stdin; prints JSON, exit 1 when rejected")
+    v.add_argument("--topic", required=True, help="the MQTT topic it was published on")
+    v.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
+    v.set_defaults(func=run_validate)
+
+    d = sub.add_parser("devices", help="the device registry")
+    dsub = d.add_subparsers(dest="action", required=True)
+    ls = dsub.add_parser("list", help="print the registry")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
+    d.set_defaults(func=run_devices)
+
+    a = sub.add_parser("aqi", help="VN_AQI from hourly or daily concentrations (JSON on stdin)")
+    mode = a.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--hourly", action="store_true",
+                      help='{"pm2_5": [c1..c12], "pm10": [...], "o3": x, "co": x, "so2": x, "no2": x}')
+    mode.add_argument("--daily", action="store_true",
+                      help='{"pm2_5": mean24h, "pm10": mean24h, "o3_1h_max": x, "o3_8h_max": x, '
+                           '"co_1h_max": x, "so2_1h_max": x, "no2_1h_max": x}')
+    a.set_defaults(func=run_aqi)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from telemetry.validation import validate
+
+    result = validate(args.topic, sys.stdin.buffer.read(), _registry(args.registry))
+    if hasattr(result, "readings"):
+        out = {"accepted": True, "format": result.format.value,
+               "readings": [r.model_dump(mode="json") for r in result.readings]}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    print(json.dumps({"accepted": False, **result.as_dict()}, ensure_ascii=False))
+    return 1
+
+
+def run_devices(args: argparse.Namespace) -> int:
+    registry = _registry(args.registry)
+    if args.json:
+        print(registry.to_json())
+    else:
+        for d in registry:
+            print(f"{d.device_id:14s} {d.district:4d} {d.kind:12s} {d.status:8s} {d.name or ''}")
+    return 0
+
+
+def run_aqi(args: argparse.Namespace) -> int:
+    from telemetry.aqi import daily_aqi, hourly_aqi
+
+    try:
+        data = json.loads(sys.stdin.read())
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        if args.hourly:
+            pm = {k: data[k] for k in ("pm2_5", "pm10") if data.get(k) is not None}
+            for k, hours in pm.items():
+                if not isinstance(hours, list):
+                    raise ValueError(f"{k} must be a list of up to 12 hourly means, most recent first")
+            result = hourly_aqi(pm, {k: data.get(k) for k in ("o3", "co", "so2", "no2")})
+        else:
+            result = daily_aqi(data)
+    except (ValueError, TypeError) as exc:
+        print(json.dumps({"error": str(exc)}), file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_dict(), ensure_ascii=False))
+    return 0

@@ -1,0 +1,44 @@
+"""The operators' contract commands, run as a real subprocess (`citysense validate | devices | aqi`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+
+def run(*args: str, stdin: bytes = b"") -> tuple[int, dict | list]:
+    out = subprocess.run([sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, timeout=60)
+    return out.returncode, json.loads(out.stdout)
+
+
+def test_validate_accepts():
+    ts = datetime.now(timezone.utc).isoformat()
+    rc, out = run("validate", "--topic", "citysense/v1/288/aq-288-01/telemetry",
+                  stdin=json.dumps({"ts": ts, "metrics": {"pm2_5": 41.3}}).encode())
+    assert rc == 0 and out["accepted"] is True
+    assert out["readings"][0]["metrics"] == {"pm2_5": 41.3} and out["readings"][0]["district"] == 288
+
+
+def test_validate_rejects_with_reason(tmp_path):
+    registry = tmp_path / "devices.json"
+    registry.write_text(json.dumps({"devices": [{"device_id": "x1", "district": 1, "kind": "noise"}]}))
+    rc, out = run("validate", "--topic", "citysense/v1/2/x1/telemetry", "--registry", str(registry),
+                  stdin=b'{"ts": 1, "metrics": {}}')
+    assert rc == 1 and out == {"accepted": False, "reason": "district_mismatch", "message": out["message"]}
+
+
+def test_devices_list_json():
+    rc, out = run("devices", "list", "--json")
+    assert rc == 0 and len(out["devices"]) >= 60
+
+
+def test_aqi_hourly_and_daily():
+    rc, out = run("aqi", "--hourly", stdin=json.dumps({"pm2_5": [80, 75, None, 60], "o3": 120}).encode())
+    assert rc == 0
+    assert out["aqi"] == out["sub_indices"]["pm2_5"] and out["dominant"] == "pm2_5"
+    assert out["level"] == {"vi": "Kém", "en": "Poor"} and out["colour"] == [255, 126, 0]
+    assert set(out) >= {"aqi", "level", "colour", "dominant", "sub_indices", "nowcast"}
+    rc, out = run("aqi", "--daily", stdin=json.dumps({"pm2_5": 20, "o3_1h_max": 150, "o3_8h_max": 130}).encode())
+    assert rc == 0 and out["aqi"] == 110 and out["dominant"] == "o3"
