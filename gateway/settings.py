@@ -1,0 +1,62 @@
+"""Settings of the gateway (env prefix CITYSENSE_GATEWAY_), read in one place.
+
+The broker endpoints are shared with the other services and the local stack:
+CITYSENSE_MQTT_HOST, CITYSENSE_MQTT_PORT, CITYSENSE_KAFKA_BOOTSTRAP_SERVERS (a CITYSENSE_GATEWAY_…
+variable of the same name wins).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(f"CITYSENSE_GATEWAY_{name}", f"CITYSENSE_{name}")
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYSENSE_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    # MQTT side
+    mqtt_host: str = Field("127.0.0.1", validation_alias=_shared("MQTT_HOST"))
+    mqtt_port: int = Field(11883, validation_alias=_shared("MQTT_PORT"))
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls_ca: Path | None = None
+    client_id: str = Field(default_factory=lambda: f"citysense-gw-{socket.gethostname()}")
+    share_group: str = "citysense-gateway"
+    topic_root: str = "citysense"
+    session_expiry_s: int = 7 * 24 * 3600  # the broker keeps the session (and queues) while we are away
+    receive_maximum: int = 1000  # unacknowledged QoS 1 messages the broker may send us at once
+    keepalive_s: int = 30
+
+    # Back-pressure bound: messages and payload bytes held between MQTT and Kafka
+    max_in_flight: int = 1000
+    max_in_flight_bytes: int = 64 * 1024 * 1024
+
+    # Kafka side
+    kafka_bootstrap_servers: str = Field("127.0.0.1:19092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
+    topic_prefix: str = Field("citysense", validation_alias=_shared("TOPIC_PREFIX"))
+    linger_ms: int = 5
+    max_batch_bytes: int = 512 * 1024
+    request_timeout_ms: int = 15_000
+    retry_backoff_max_s: float = 5.0
+
+    # Validation
+    registry: Path | None = Field(None, validation_alias=_shared("REGISTRY"))
+    max_payload_bytes: int = 64 * 1024
+    max_future_skew_s: int = 300
+    max_age_s: int = 7 * 24 * 3600
+
+    # Security events: one summary per client per interval
+    security_interval_s: float = 10.0
+    security_max_clients: int = 10_000
+
+    # Operations
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 19101  # 0: no metrics endpoint
+    shutdown_timeout_s: float = 15.0

@@ -1,0 +1,28 @@
+"""Create the platform's Kafka topics explicitly, with the partitions chosen for them (idempotent)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+logger = logging.getLogger(__name__)
+
+
+async def ensure_topics(bootstrap: str, topics: dict[str, int], replication: int = 1, **client_options) -> list[str]:
+    """Create each topic (name -> partitions) that does not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(name, parts, replication) for name, parts in topics.items() if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # created meanwhile by another process
+            logger.info("created Kafka topics %s", ", ".join(t.name for t in missing))
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,153 @@
+"""Helpers for integration tests: run a service as a real subprocess, publish over MQTT, read Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import uuid
+import urllib.request
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from aiokafka import AIOKafkaConsumer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServiceProcess:
+    """`citysense <command>` in a subprocess with its own environment, output in a log file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log_file: Path) -> None:
+        self.command, self.env, self.log_file = command, env, log_file
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ServiceProcess:
+        self.log = open(self.log_file, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", *self.command],
+                                     env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-n:])
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, OSError) as e:
+        return 0, str(e)
+
+
+def metric_value(metrics_text: str, name: str, labels: str = "") -> float:
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith(name + (labels or "")) and not line.startswith("#"):
+            head, value = line.rsplit(" ", 1)
+            if head == name or head.startswith(name + "{"):
+                total += float(value)
+    return total
+
+
+def wait_for(check, timeout: float, interval: float = 0.2, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class Publisher:
+    """A paho MQTT 5 publisher at QoS 1 that waits for the broker's PUBACK of everything it sent."""
+
+    def __init__(self, host: str, port: int, client_id: str) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.max_inflight_messages_set(500)
+        self.client.max_queued_messages_set(0)
+        connected = threading.Event()
+        self.client.on_connect = lambda *a: connected.set()
+        self.client.connect(host, port)
+        self.client.loop_start()
+        if not connected.wait(10):
+            raise AssertionError(f"publisher could not connect to MQTT {host}:{port}")
+        self.infos: list[mqtt.MQTTMessageInfo] = []
+
+    def publish(self, topic: str, payload: bytes | str) -> None:
+        self.infos.append(self.client.publish(topic, payload, qos=1))
+
+    def wait_all(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        for info in self.infos:
+            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            assert info.is_published(), "broker did not acknowledge a QoS 1 publish"
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+async def read_topic(bootstrap: str, topic: str, *, until: int | None = None, timeout: float = 30,
+                     quiet: float = 2.0) -> list:
+    """Every record of `topic` from the beginning (a fresh consumer group): stops at `until` records,
+    or after `quiet` seconds without a new one, or at `timeout`. The topic must exist."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", group_id=f"test-reader-{uuid.uuid4().hex[:12]}")
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        records, last_new = [], time.monotonic()
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for recs in batch.values():
+                records += recs
+                last_new = time.monotonic()
+            if until is not None and len(records) >= until:
+                break
+            if until is None and consumer.assignment() and time.monotonic() - last_new > quiet:
+                break
+        return records
+    finally:
+        await consumer.stop()
+
+
+def values(records) -> list[dict]:
+    return [json.loads(r.value) for r in records]
