@@ -1,15 +1,15 @@
-"""The back-pressure bound between paho's network thread and the asyncio side.
+"""The back-pressure bound between the MQTT socket and Kafka.
 
-paho's thread acquires a slot (count and bytes) before handing a message over; when the bound is
-reached it blocks, stops reading the socket, and the broker keeps the rest (it never has more than
-the session's ReceiveMaximum unacknowledged messages in flight to us). A slot is released when the
-message is acknowledged (or abandoned). Memory held is at most `max_bytes` of payload plus one
-message.
+The gateway holds at most `max_count` messages and `max_bytes` of payload between receiving a
+message and acknowledging it. At the bound it stops reading the MQTT socket (paho runs inside the
+asyncio loop, so not reading is all it takes): the broker keeps the rest, and never has more than
+the session's ReceiveMaximum unacknowledged messages in flight to us anyway. Reading resumes
+below half the bound. Memory held is at most `max_bytes` of payload plus one socket read.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 
 class Gate:
@@ -17,32 +17,32 @@ class Gate:
         self.max_count, self.max_bytes = max_count, max_bytes
         self.count = 0
         self.bytes = 0
-        self._cond = threading.Condition()
-        self._closed = False
+        self.closed = False
+        self.paused = False
+        self.on_pause: Callable[[], None] = lambda: None
+        self.on_resume: Callable[[], None] = lambda: None
 
-    def acquire(self, size: int, timeout_s: float | None = None) -> bool:
-        """Block until there is room (an oversized message alone is always let in). False when
-        closed or timed out."""
-        with self._cond:
-            ok = self._cond.wait_for(
-                lambda: self._closed or (self.count < self.max_count
-                                         and (self.bytes + size <= self.max_bytes or self.count == 0)),
-                timeout_s,
-            )
-            if not ok or self._closed:
-                return False
-            self.count += 1
-            self.bytes += size
-            return True
+    @property
+    def full(self) -> bool:
+        return self.count >= self.max_count or self.bytes >= self.max_bytes
 
-    def release(self, size: int) -> None:
-        with self._cond:
-            self.count -= 1
-            self.bytes -= size
-            self._cond.notify_all()
+    def enter(self, size: int) -> bool:
+        """Count a received message in; False when closed (shutting down: do not take it)."""
+        if self.closed:
+            return False
+        self.count += 1
+        self.bytes += size
+        if self.full and not self.paused:
+            self.paused = True
+            self.on_pause()
+        return True
+
+    def leave(self, size: int) -> None:
+        self.count -= 1
+        self.bytes -= size
+        if self.paused and not self.closed and self.count <= self.max_count // 2 and self.bytes <= self.max_bytes // 2:
+            self.paused = False
+            self.on_resume()
 
     def close(self) -> None:
-        """Refuse every further message (shutdown): a blocked acquire returns False."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        self.closed = True

@@ -1,15 +1,16 @@
 """The MQTT side of the gateway: a paho-mqtt 2.x MQTT 5 client on a shared subscription with a
-persistent session and manual acknowledgements.
+persistent session and manual acknowledgements, run inside the asyncio loop through paho's socket
+callbacks (no network thread: no GIL hand-offs between threads per message).
 
-paho's network thread hands each message to the asyncio side through the `Gate` (the bound). A
-message is acknowledged to the broker only when the asyncio side says so (after Kafka acknowledged
+A message is acknowledged to the broker only when the gateway says so (after Kafka acknowledged
 every record made from it). Acknowledgements of messages received before a reconnection are
-dropped: the broker redelivers those, and acking by a packet id from an older connection could
+dropped: the broker redelivers those, and acking by a packet id of an older connection could
 acknowledge a different message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from gateway.settings import GatewaySettings
 from telemetry.topics import shared_filter
 
 logger = logging.getLogger(__name__)
+
+PACKETS_PER_READ = 100
 
 
 @dataclass(slots=True)
@@ -56,34 +59,66 @@ class MqttSource:
         self.connected = False
         self.subscribed = False  # the shared subscription is confirmed by the broker (SUBACK)
         self._ever_connected = False
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5,
-            manual_ack=True,
+        self._stopping = False
+        self._sock = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._misc: asyncio.Task | None = None
+        self._reconnect: asyncio.Task | None = None
+        c = self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5, manual_ack=True,
         )
         if settings.mqtt_username:
             password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            self.client.username_pw_set(settings.mqtt_username, password)
+            c.username_pw_set(settings.mqtt_username, password)
         if settings.mqtt_tls_ca:
-            self.client.tls_set(ca_certs=str(settings.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=15)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
+            c.tls_set(ca_certs=str(settings.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
+        c.on_socket_open = self._on_socket_open
+        c.on_socket_close = self._on_socket_close
+        c.on_socket_register_write = lambda client, userdata, sock: self._loop.add_writer(sock, client.loop_write)
+        c.on_socket_unregister_write = lambda client, userdata, sock: self._loop.remove_writer(sock)
+        gate.on_pause = self._pause
+        gate.on_resume = self._resume
 
+    # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.session_expiry_s
         props.ReceiveMaximum = self.settings.receive_maximum
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port,
                                   keepalive=self.settings.keepalive_s, clean_start=False, properties=props)
-        self.client.loop_start()
+        self._reconnect = self._loop.create_task(self._connect_loop())
+
+    async def _connect_loop(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            try:
+                self.client.reconnect()
+                return
+            except OSError as exc:
+                logger.error("MQTT broker %s:%d unreachable (%s); retrying in %.1f s", self.settings.mqtt_host,
+                             self.settings.mqtt_port, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 15.0)
+
+    async def _misc_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self.client.loop_misc()  # keepalive pings, timeouts
 
     def stop(self) -> None:
-        """Disconnect; the session (and its subscription and queue) stays on the broker."""
+        """Disconnect; the session (its subscription and queue) stays on the broker."""
+        self._stopping = True
         self.connected = False
+        if self._reconnect:
+            self._reconnect.cancel()
         self.client.disconnect()
-        self.client.loop_stop()
+        if self._sock is not None:
+            self.client.loop_write()
 
     def ack(self, item: Inbound) -> bool:
         if item.qos == 0 or item.generation != self.generation or not self.connected:
@@ -91,11 +126,37 @@ class MqttSource:
         self.client.ack(item.mid, item.qos)
         return True
 
-    # paho's thread from here on
+    # -- socket callbacks (paho in the asyncio loop) ----------------------------------------
+    def _read(self) -> None:
+        self.client.loop_read(PACKETS_PER_READ)
+
+    def _on_socket_open(self, client, userdata, sock) -> None:
+        self._sock = sock
+        if not self.gate.paused:
+            self._loop.add_reader(sock, self._read)
+        self._misc = self._loop.create_task(self._misc_loop())
+
+    def _on_socket_close(self, client, userdata, sock) -> None:
+        self._loop.remove_reader(sock)
+        self._loop.remove_writer(sock)
+        self._sock = None
+        if self._misc:
+            self._misc.cancel()
+
+    def _pause(self) -> None:
+        if self._sock is not None:
+            self._loop.remove_reader(self._sock)
+
+    def _resume(self) -> None:
+        if self._sock is not None:
+            self._loop.add_reader(self._sock, self._read)
+
+    # -- MQTT callbacks ----------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            logger.error("MQTT broker %s:%d refused the gateway: %s", self.settings.mqtt_host,
-                         self.settings.mqtt_port, reason_code)
+            logger.error("MQTT broker %s:%d refused the gateway %s: %s (check CITYSENSE_GATEWAY_MQTT_USERNAME "
+                         "and _PASSWORD)", self.settings.mqtt_host, self.settings.mqtt_port, self.settings.client_id,
+                         reason_code)
             return
         self.generation += 1
         self.connected = True
@@ -109,22 +170,30 @@ class MqttSource:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         self.subscribed = not any(rc.is_failure for rc in reason_codes)
-        for rc in reason_codes:
-            if rc.is_failure:
-                logger.error("MQTT subscription refused: %s (does the gateway's account may subscribe "
-                             "to %s?)", rc, shared_filter(self.settings.share_group, self.settings.topic_root))
+        if not self.subscribed:
+            logger.error("MQTT subscription to %s refused (%s): may the gateway's account subscribe to it?",
+                         shared_filter(self.settings.share_group, self.settings.topic_root), reason_codes)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self.connected:
+        was = self.connected
+        self.connected = False
+        self.subscribed = False
+        self.metrics.mqtt_connected.set(0)
+        if self._stopping:
+            return
+        if was:
             logger.warning("disconnected from MQTT %s:%d (%s); reconnecting", self.settings.mqtt_host,
                            self.settings.mqtt_port, reason_code)
-        self.connected = False
-        self.metrics.mqtt_connected.set(0)
+        if self._reconnect is None or self._reconnect.done():
+            self._reconnect = self._loop.create_task(self._reconnect_later())
+
+    async def _reconnect_later(self) -> None:
+        await asyncio.sleep(0.5)
+        await self._connect_loop()
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        received_at = datetime.now(timezone.utc)
         payload = msg.payload
-        if not self.gate.acquire(len(payload)):
+        if not self.gate.enter(len(payload)):
             return  # shutting down: not acknowledged, the broker redelivers it to the next session
         self.metrics.received.inc()
-        self.deliver(Inbound(msg.mid, msg.qos, msg.topic, payload, received_at, self.generation))
+        self.deliver(Inbound(msg.mid, msg.qos, msg.topic, payload, datetime.now(timezone.utc), self.generation))

@@ -14,11 +14,11 @@ import logging
 import time
 from datetime import timedelta
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from gateway.deadletter import deadletter_key, deadletter_record
 from gateway.gate import Gate
+from gateway.kafka_output import KafkaOutput, discard
 from gateway.metrics import GatewayMetrics
 from gateway.mqtt_source import Inbound, MqttSource
 from gateway.registry_file import RegistryFile
@@ -50,73 +50,31 @@ class Gateway:
         self.inbox: asyncio.Queue[Inbound] = asyncio.Queue()
         self.pending: collections.deque[Inbound] = collections.deque()
         self._pending_added = asyncio.Event()
-        self.producer: AIOKafkaProducer | None = None
+        self.kafka = KafkaOutput(settings, self.metrics)
+        self._send_lock = asyncio.Lock()  # producer replacement and new sends do not interleave
         self.source: MqttSource | None = None
-        self.kafka_ok = False
-        self._kafka_known = False  # whether kafka_ok was ever set (log state changes, not the first state)
         self.ops_port: int | None = None
 
-    # -- Kafka -------------------------------------------------------------------------------
-    def _new_producer(self) -> AIOKafkaProducer:
-        s = self.settings
-        return AIOKafkaProducer(
-            bootstrap_servers=s.kafka_bootstrap_servers, acks="all", enable_idempotence=True,
-            linger_ms=s.linger_ms, max_batch_size=s.max_batch_bytes, request_timeout_ms=s.request_timeout_ms,
-            client_id=s.client_id,
-        )
-
-    def _kafka_state(self, ok: bool, cause: object = None) -> None:
-        if ok != self.kafka_ok or not self._kafka_known:
-            if ok and not self._kafka_known:
-                logger.info("Kafka at %s is reachable; producing", self.settings.kafka_bootstrap_servers)
-            elif ok:
-                logger.info("Kafka at %s is reachable again; producing", self.settings.kafka_bootstrap_servers)
-            else:
-                logger.error("Kafka at %s is unreachable (%s); holding MQTT messages unacknowledged and retrying",
-                             self.settings.kafka_bootstrap_servers, cause)
-                self.metrics.reconnects.labels("kafka").inc()
-        self._kafka_known = True
-        self.kafka_ok = ok
-        self.metrics.kafka_up.set(1 if ok else 0)
-
     async def _start_kafka(self, stop: asyncio.Event) -> bool:
-        backoff = 0.5
+        if not await self.kafka.start(stop):
+            return False
         while not stop.is_set():
-            producer = self._new_producer()
             try:
-                await producer.start()
                 await ensure_topics(self.settings.kafka_bootstrap_servers, {
                     self.topics.readings: READINGS_PARTITIONS, self.topics.deadletter: 3,
                     self.topics.security_events: 1,
                 })
-                self.producer = producer
-                self._kafka_state(True)
+                self.kafka.state(True)
                 return True
             except (KafkaError, OSError) as exc:
-                await producer.stop()
-                self._kafka_state(False, exc)
-                try:
-                    await asyncio.wait_for(stop.wait(), backoff)
-                except asyncio.TimeoutError:
-                    pass
-                backoff = min(backoff * 2, self.settings.retry_backoff_max_s)
+                self.kafka.state(False, exc)
+                await asyncio.sleep(1)
         return False
-
-    async def _send(self, records: list[tuple[str, bytes, bytes]]) -> list[asyncio.Future]:
-        """Hand records to the producer; retried with backoff while Kafka cannot take them."""
-        backoff = 0.2
-        while True:
-            try:
-                return [await self.producer.send(topic, value, key=key) for topic, key, value in records]
-            except KafkaError as exc:
-                self._kafka_state(False, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.settings.retry_backoff_max_s)
 
     # -- pipeline ----------------------------------------------------------------------------
     def deliver(self, item: Inbound) -> None:
-        """Called from paho's thread (after the gate let the message in)."""
-        self._loop.call_soon_threadsafe(self.inbox.put_nowait, item)
+        """Called by the MQTT source (in the loop) once the gate let the message in."""
+        self.inbox.put_nowait(item)
 
     def _records(self, item: Inbound) -> list[tuple[str, bytes, bytes]]:
         result = validate(item.topic, item.payload, self.registry.current(), received_at=item.received_at,
@@ -134,38 +92,55 @@ class Gateway:
             item = await self.inbox.get()
             item.records = self._records(item)
             item.produced_at = time.monotonic()
-            item.futures = await self._send(item.records)
-            self.pending.append(item)
+            async with self._send_lock:
+                item.futures = await self.kafka.send(item.records)
+                self.pending.append(item)
             self._pending_added.set()
 
     async def _complete(self) -> None:
-        """Acknowledge messages in arrival order once Kafka acknowledged all their records."""
-        backoff = 0.2
+        """Acknowledge messages in arrival order once Kafka acknowledged all their records. All the
+        messages done by one Kafka response are acknowledged in one go (one socket write)."""
         while True:
             if not self.pending:
                 self._pending_added.clear()
                 await self._pending_added.wait()
                 continue
-            item = self.pending[0]
-            try:
-                await asyncio.gather(*item.futures)
-            except KafkaError as exc:
-                self._kafka_state(False, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.settings.retry_backoff_max_s)
-                item.futures = await self._send(item.records)
-                continue
-            backoff = 0.2
-            self._kafka_state(True)
-            self.pending.popleft()
-            self.metrics.produce_latency.observe(time.monotonic() - item.produced_at)
-            for topic, _, _ in item.records:
-                self.metrics.produced.labels(topic).inc()
-            if item.records and item.records[0][0] == self.topics.readings:
-                self.metrics.readings.inc(len(item.records))
-            if self.source.ack(item):
-                self.metrics.acked.inc()
-            self.gate.release(item.size)
+            head = self.pending[0]
+            if not all(f.done() for f in head.futures):
+                await asyncio.wait(head.futures)
+            now = time.monotonic()
+            while self.pending:
+                item = self.pending[0]
+                if not all(f.done() for f in item.futures):
+                    break
+                error = next((f.exception() or "cancelled" for f in item.futures
+                              if f.cancelled() or f.exception()), None)
+                if error is not None:
+                    await self._resend_all(error)
+                    break
+                self.pending.popleft()
+                self._acknowledge(item, now)
+            self.kafka.state(True)
+
+    def _acknowledge(self, item: Inbound, now: float) -> None:
+        self.metrics.produce_latency.observe(now - item.produced_at)
+        topic = item.records[0][0] if item.records else None
+        self.metrics.produced.labels(topic).inc(len(item.records))
+        if topic == self.topics.readings:
+            self.metrics.readings.inc(len(item.records))
+        if self.source.ack(item):
+            self.metrics.acked.inc()
+        self.gate.leave(item.size)
+
+    async def _resend_all(self, cause: object) -> None:
+        """A delivery failed: replace the producer and send every unacknowledged message's records again."""
+        async with self._send_lock:
+            for item in self.pending:
+                discard(item.futures)
+            await self.kafka.replace(cause)
+            for item in self.pending:
+                item.futures = await self.kafka.send(item.records)
+            logger.info("re-sent the records of %d unacknowledged messages", len(self.pending))
 
     async def _housekeeping(self) -> None:
         """Publish security summaries, reload the device registry when its file changes, update gauges."""
@@ -176,17 +151,20 @@ class Gateway:
             self.metrics.in_flight_bytes.set(self.gate.bytes)
             self.metrics.queue_depth.set(self.inbox.qsize())
             self.registry.reload_if_changed()
-            if time.monotonic() - last_security >= self.settings.security_interval_s and self.kafka_ok:
+            if time.monotonic() - last_security >= self.settings.security_interval_s and self.kafka.ok:
                 last_security = time.monotonic()
                 for key, value in self.security.drain():
-                    await self._send([(self.topics.security_events, key, value)])
+                    async with self._send_lock:
+                        futures = await self.kafka.send([(self.topics.security_events, key, value)])
+                    # Best effort: a summary lost in an outage is not re-sent (the dead letters hold the detail).
+                    await asyncio.gather(*futures, return_exceptions=True)
                     self.metrics.security_events.inc()
 
     def health(self) -> dict:
-        ok = bool(self.source and self.source.connected and self.source.subscribed) and self.kafka_ok
+        ok = bool(self.source and self.source.connected and self.source.subscribed) and self.kafka.ok
         return {"ok": ok, "service": "gateway", "client_id": self.settings.client_id,
                 "mqtt_connected": bool(self.source and self.source.connected),
-                "mqtt_subscribed": bool(self.source and self.source.subscribed), "kafka_reachable": self.kafka_ok,
+                "mqtt_subscribed": bool(self.source and self.source.subscribed), "kafka_reachable": self.kafka.ok,
                 "in_flight": self.gate.count, "in_flight_bytes": self.gate.bytes}
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -210,7 +188,7 @@ class Gateway:
         logger.info("gateway stopping: %d messages in flight", self.gate.count)
         self.gate.close()
         deadline = time.monotonic() + self.settings.shutdown_timeout_s
-        while (self.pending or not self.inbox.empty()) and time.monotonic() < deadline and self.kafka_ok:
+        while (self.pending or not self.inbox.empty()) and time.monotonic() < deadline and self.kafka.ok:
             await asyncio.sleep(0.05)
         left = len(self.pending) + self.inbox.qsize()
         if left:
@@ -219,5 +197,5 @@ class Gateway:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.producer.stop()
+        await self.kafka.stop()
         logger.info("gateway stopped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from stack.exceptions import InstallError, ServiceStartError
@@ -91,7 +92,9 @@ def answers(settings: StackSettings, timeout_s: float = 5.0) -> bool:
     previous = client_log.level
     client_log.setLevel(logging.CRITICAL)  # a refused probe is expected while the broker starts
     try:
-        asyncio.run(_metadata(settings.kafka_bootstrap, timeout_s))
+        # In a thread of its own: the caller may itself run inside an event loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _metadata(settings.kafka_bootstrap, timeout_s)).result()
         return True
     except Exception:
         return False

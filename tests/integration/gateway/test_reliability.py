@@ -1,0 +1,114 @@
+"""At least once through crashes and outages: SIGKILL with 1,000 messages in flight, Kafka stopped
+for 10 s under load, and two gateway processes sharing the traffic."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from stack import kafka as stack_kafka
+from stack.settings import StackSettings
+from tests.integration.helpers import Publisher, http_get, metric_value, read_topic, values, wait_for
+
+
+def message(seq: int, at: datetime | None = None) -> str:
+    at = at or datetime.now(timezone.utc)
+    return json.dumps({"ts": at.isoformat(), "seq": seq, "metrics": {"pm2_5": 10 + seq % 50, "pm10": 20.5}})
+
+
+def seqs_in(readings: list[dict]) -> set[int]:
+    return {r["seq"] for r in readings}
+
+
+async def test_sigkill_with_1000_in_flight_loses_nothing(gw):
+    # A first run creates the persistent session and its shared subscription, then stops.
+    first, _ = gw.start("gw1")
+    assert first.stop() == 0
+    # 1,000 QoS 1 messages queue on the broker for the offline session.
+    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    base = datetime.now(timezone.utc) - timedelta(minutes=30)
+    for seq in range(1000):
+        pub.publish(gw.topic(f"aq-288-{seq % 20 + 1:02d}"), message(seq, base + timedelta(seconds=seq)))
+    pub.wait_all()
+    pub.close()
+    # Restart, and SIGKILL while the backlog is being drained.
+    victim, port = gw.start("gw1")
+    wait_for(lambda: metric_value(http_get(f"http://127.0.0.1:{port}/metrics")[1],
+                                  "citysense_gateway_received_messages_total") >= 50, 30, 0.01, "drain started")
+    victim.kill()
+    survivor, _ = gw.start("gw1")
+    readings = values(await read_topic(gw.kafka, gw.topics.readings, until=1000, timeout=60, quiet=5))
+    got = seqs_in(readings)
+    assert got == set(range(1000)), f"missing {sorted(set(range(1000)) - got)[:20]}"
+    # Give the survivor time to receive any redelivered duplicates, then count everything.
+    readings = values(await read_topic(gw.kafka, gw.topics.readings, timeout=60, quiet=3))
+    print(f"\n1000 published, {len(readings)} records in Kafka ({len(readings) - 1000} duplicates from redelivery)")
+    assert survivor.stop() == 0
+
+
+async def test_kafka_down_for_10_s_under_load(gw):
+    proc, port = gw.start("gw1")
+    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    total, rate = 3000, 100  # 30 s at 100 messages/s
+    rss_samples: list[float] = []
+    stop_sampling = threading.Event()
+
+    def sample() -> None:
+        while not stop_sampling.is_set():
+            rss_samples.append(proc.rss_mb())
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
+    def publish_all() -> None:
+        start = time.monotonic()
+        for seq in range(total):
+            pub.publish(gw.topic(f"aq-288-{seq % 20 + 1:02d}"), message(seq))
+            delay = start + (seq + 1) / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    publisher = threading.Thread(target=publish_all)
+    publisher.start()
+    settings = StackSettings()
+    time.sleep(5)
+    outage_start = time.monotonic()
+    stack_kafka.down(settings)
+    time.sleep(10)
+    stack_kafka.up(settings)
+    print(f"\nKafka down for {time.monotonic() - outage_start:.1f} s (including its restart)")
+    publisher.join()
+    pub.wait_all(120)
+    pub.close()
+    readings = values(await read_topic(gw.kafka, gw.topics.readings, until=total, timeout=120, quiet=10))
+    stop_sampling.set()
+    got = seqs_in(readings)
+    assert got == set(range(total)), f"missing {len(set(range(total)) - got)}: {sorted(set(range(total)) - got)[:20]}"
+    peak = max(rss_samples)
+    print(f"gateway peak RSS {peak:.0f} MB; {len(readings) - total} duplicates")
+    assert peak < 200, "the gateway's stated bound is 200 MB RSS"
+    status, health = http_get(f"http://127.0.0.1:{port}/healthz")
+    assert status == 200, health
+    assert proc.stop() == 0
+
+
+async def test_two_gateways_share_the_traffic(gw):
+    a, port_a = gw.start("gwA")
+    b, port_b = gw.start("gwB")
+    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    for seq in range(600):
+        pub.publish(gw.topic(f"tf-290-{seq % 20 + 1:02d}", 290),
+                    json.dumps({"ts": datetime.now(timezone.utc).isoformat(), "seq": seq,
+                                "metrics": {"vehicles_car": seq % 40, "avg_speed": 40.0}}))
+    pub.wait_all()
+    pub.close()
+    readings = values(await read_topic(gw.kafka, gw.topics.readings, until=600, timeout=60))
+    assert seqs_in(readings) == set(range(600)) and len(readings) == 600
+    counts = [metric_value(http_get(f"http://127.0.0.1:{p}/metrics")[1], "citysense_gateway_accepted_messages_total")
+              for p in (port_a, port_b)]
+    print(f"\ngateway A took {counts[0]:.0f}, gateway B took {counts[1]:.0f}")
+    assert all(c > 0 for c in counts) and sum(counts) == 600
+    assert a.stop() == 0 and b.stop() == 0
