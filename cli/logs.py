@@ -14,5 +14,7 @@ def configure(verbose: bool = False) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Libraries log at WARNING unless CITYSENSE_LIB_LOG_LEVEL says otherwise (e.g. INFO to see Faust's recovery).
+    lib_level = os.environ.get("CITYSENSE_LIB_LOG_LEVEL", "WARNING").upper()
     for noisy in ("aiokafka", "kafka", "faust", "mode"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+        logging.getLogger(noisy).setLevel(lib_level)

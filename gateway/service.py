@@ -21,7 +21,7 @@ from gateway.gate import Gate
 from gateway.kafka_output import KafkaOutput, discard
 from gateway.metrics import GatewayMetrics
 from gateway.mqtt_source import Inbound, MqttSource
-from gateway.registry_file import RegistryFile
+from telemetry.registry_file import RegistryFile
 from gateway.security import SecurityMonitor
 from gateway.settings import GatewaySettings
 from runtime.http import OpsServer

@@ -1,4 +1,4 @@
-"""The gateway's view of the device registry: loaded from a file, reloaded when the file changes
+"""A device registry loaded from a file and reloaded when the file changes
 (so `citysense devices add | revoke` takes effect without a restart)."""
 
 from __future__ import annotations

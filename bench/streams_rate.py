@@ -1,0 +1,99 @@
+"""Events/s of one streams worker: N readings queued in Kafka (12 districts, air quality, 8 metrics),
+then one worker processes them; timed from its first processed batch to the last (its metrics).
+
+    .venv/bin/python -m bench.streams_rate --readings 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from runtime.kafka_topics import ensure_topics
+from stack.settings import StackSettings
+from telemetry.topics import district_key
+
+DISTRICTS = [288, *range(290, 301)]
+METRICS = {"pm2_5": 41.3, "pm10": 60.2, "co": 812.0, "no2": 40.1, "so2": 10.4, "o3": 50.0, "temperature": 21.5,
+           "humidity": 70.0}
+
+
+async def produce(bootstrap: str, topic: str, n: int) -> float:
+    await ensure_topics(bootstrap, {topic: 12})
+    t0 = datetime.now(timezone.utc) - timedelta(seconds=n)
+    start = time.perf_counter()
+    async with AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+                                max_batch_size=512 * 1024) as producer:
+        futures = []
+        for i in range(n):
+            d = DISTRICTS[i % len(DISTRICTS)]
+            ts = t0 + timedelta(seconds=i // len(DISTRICTS) * 10 / 12)
+            r = {"v": 1, "device_id": f"aq-{d}-01", "district": d, "kind": "air_quality", "ts": ts.isoformat(),
+                 "received_at": ts.isoformat(), "seq": i, "status": "measuring", "metrics": METRICS,
+                 "format": "native"}
+            futures.append(await producer.send(topic, orjson.dumps(r), key=district_key(d)))
+        for f in futures:
+            await f
+    return n / (time.perf_counter() - start)
+
+
+def processed(port: int) -> float:
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except OSError:
+        return 0.0
+    return next((float(line.split()[-1]) for line in text.splitlines()
+                 if line.startswith("citysense_streams_readings_total")), 0.0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--readings", type=int, default=100_000)
+    args = ap.parse_args()
+    s = StackSettings()
+    run = uuid.uuid4().hex[:8]
+    topic = f"bench{run}.readings.v1"
+    produce_rate = asyncio.run(produce(s.kafka_bootstrap, topic, args.readings))
+    port = 19170
+    tmp = Path(tempfile.mkdtemp(prefix="bench-streams-"))
+    env = {**os.environ, "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
+           f"bench{run}", "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
+           "CITYSENSE_STREAMS_DATA_DIR": str(tmp), "CITYSENSE_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "streams"], env=env,
+                            stdout=open(tmp / "worker.log", "wb"), stderr=subprocess.STDOUT)
+    first = None
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        n = processed(port)
+        if first is None and n > 0:
+            first = (time.perf_counter(), n)
+        if n >= args.readings:
+            break
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - first[0]
+    rate = (args.readings - first[1]) / elapsed
+    rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                   if line.startswith("VmHWM:"))) / 1024
+    proc.terminate()
+    proc.wait(30)
+    print(f"queued {args.readings:,} readings at {produce_rate:,.0f}/s (aiokafka producer alone)")
+    print(f"one streams worker: {rate:,.0f} readings/s = {rate * 8:,.0f} values/s; peak RSS {rss:.0f} MB")
+    print(json.dumps({"readings": args.readings, "worker_readings_per_s": round(rate),
+                      "producer_alone_per_s": round(produce_rate), "peak_rss_mb": round(rss)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Settings of the streams worker (env prefix CITYSENSE_STREAMS_), read in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(f"CITYSENSE_STREAMS_{name}", f"CITYSENSE_{name}")
+
+
+class StreamsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYSENSE_STREAMS_", extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field("127.0.0.1:19092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
+    topic_prefix: str = Field("citysense", validation_alias=_shared("TOPIC_PREFIX"))
+    readings_topic: str | None = None  # default: <prefix>.readings.v1
+    app_id: str = "citysense-streams"  # the Kafka consumer group; workers with the same id share the work
+    partitions: int = 12  # of the readings topic (and of the state table's changelog)
+    replication: int = 1
+
+    window_sizes_s: tuple[int, ...] = (60, 900, 3600)  # 3600 is needed for the hourly AQI
+    allowed_lateness_s: float = 30.0
+    max_future_s: float = 300.0
+    session_timeout_s: float = 10.0  # a dead worker's partitions move to the others after this
+    batch_size: int = 2000
+    batch_within_s: float = 0.5
+
+    registry: Path | None = Field(None, validation_alias=_shared("REGISTRY"))
+    rules: Path | None = None  # alert rules JSON; default streams/rules.default.json
+    data_dir: Path = Path(".stack/streams")
+
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 19102  # 0: no metrics endpoint
+    log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_STREAMS_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))

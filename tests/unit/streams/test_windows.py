@@ -1,0 +1,71 @@
+"""Event-time tumbling windows with a watermark: emitted once when closed; late, replayed and
+future readings; readings not `measuring` excluded but counted."""
+
+from streams.windows import WindowConfig, apply, new_state
+
+from .readings import ms, r
+
+CFG = WindowConfig(sizes_s=(60, 3600), lateness_s=30)
+
+
+def run(state, readings, start_offset=0):
+    return apply(state, 288, list(enumerate(readings, start_offset)), CFG)
+
+
+def test_window_closes_once_when_the_watermark_passes_its_end():
+    state = new_state()
+    res = run(state, [r(5, {"pm2_5": 10}), r(50, {"pm2_5": 30})])
+    assert res.closed == []
+    res = run(state, [r(89, {"pm2_5": 99})], 2)  # watermark 59 s: the 0–60 window is still open
+    assert res.closed == []
+    res = run(state, [r(91, {"pm2_5": 1})], 3)  # watermark 61 s: it closes
+    [w] = [c for c in res.closed if c.device is None]
+    assert (w.metric, w.size_s, w.start_ms, w.agg["n"], w.agg["sum"]) == ("pm2_5", 60, ms(0), 2, 40)
+    assert run(state, [r(92, {"pm2_5": 1})], 4).closed == []  # never emitted again
+
+
+def test_out_of_order_within_lateness_is_aggregated_and_late_is_reported():
+    state = new_state()
+    res = run(state, [r(10, {"pm2_5": 10}), r(70, {"pm2_5": 20}), r(55, {"pm2_5": 30})])
+    assert res.late == []  # 55 s arrives after 70 s, but the watermark is 40 s
+    res = run(state, [r(100, {"pm2_5": 5})], 3)
+    first = next(c for c in res.closed if c.size_s == 60 and c.device is None)
+    assert first.agg["n"] == 2 and first.agg["sum"] == 40
+    res = run(state, [r(20, {"pm2_5": 1000})], 4)  # its window closed: late
+    assert len(res.late) == 1 and res.late[0]["watermark_ms"] == ms(70)
+    assert state["late"] == 1
+    hour = run(state, [r(3700, {"pm2_5": 5})], 5).closed
+    hourly = next(c for c in hour if c.size_s == 3600 and c.device is None)
+    assert hourly.agg["n"] == 4 and hourly.agg["max"] == 30  # the late 1000 is in no window
+
+
+def test_replayed_offsets_are_skipped():
+    state = new_state()
+    run(state, [r(1, {"pm2_5": 10}), r(2, {"pm2_5": 10})])
+    res = run(state, [r(1, {"pm2_5": 10}), r(2, {"pm2_5": 10}), r(3, {"pm2_5": 10})])
+    assert res.skipped_replayed == 2 and res.applied == 1
+    assert state["windows"][f"pm2_5|60|{ms(0)}"]["agg"]["n"] == 3
+
+
+def test_far_future_reading_does_not_move_the_watermark():
+    state = new_state()
+    run(state, [r(10, {"pm2_5": 10})])
+    future = r(10 + 86400, {"pm2_5": 10}, received_delay_s=-86400)  # ts a day after its reception
+    res = run(state, [future], 1)
+    assert res.closed == [] and state["max_ts"] == ms(10)
+
+
+def test_not_measuring_moves_time_but_is_excluded():
+    state = new_state()
+    res = run(state, [r(1, {"pm2_5": 10}), r(2, {"pm2_5": 500}, status="calibrating"), r(100, {"pm2_5": 1})])
+    assert res.excluded_not_measuring == 1
+    w = next(c for c in res.closed if c.size_s == 60 and c.device is None)
+    assert w.agg["n"] == 1 and w.agg["max"] == 10 and w.excluded == 1
+
+
+def test_per_device_windows_for_alert_metrics():
+    state = new_state()
+    res = run(state, [r(1, {"noise_laeq": 70}, device="nz-1", kind="noise"),
+                      r(2, {"noise_laeq": 50}, device="nz-2", kind="noise"), r(100, {"pm2_5": 1})])
+    devices = {c.device: c.agg["max"] for c in res.closed if c.device}
+    assert devices == {"nz-1": 70, "nz-2": 50}
