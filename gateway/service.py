@@ -31,9 +31,6 @@ from telemetry.validation import Accepted, ValidationPolicy, validate
 
 logger = logging.getLogger(__name__)
 
-READINGS_PARTITIONS = 12
-
-
 class Gateway:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -60,9 +57,9 @@ class Gateway:
             return False
         while not stop.is_set():
             try:
+                parts = self.topics.partitions()
                 await ensure_topics(self.settings.kafka_bootstrap_servers, {
-                    self.topics.readings: READINGS_PARTITIONS, self.topics.deadletter: 3,
-                    self.topics.security_events: 1,
+                    t: parts[t] for t in (self.topics.readings, self.topics.deadletter, self.topics.security_events)
                 })
                 self.kafka.state(True)
                 return True

@@ -139,6 +139,13 @@ def _superuser_answers(settings: StackSettings) -> bool:
     return True
 
 
+def _superuser_answers_quietly(settings: StackSettings) -> bool:
+    try:
+        return _superuser_answers(settings)
+    except Exception:
+        return False
+
+
 def ensure_role_and_database(settings: StackSettings) -> None:
     """The platform's login role, its database, and the timescaledb extension in it (idempotent)."""
     from psycopg import sql
@@ -147,18 +154,29 @@ def ensure_role_and_database(settings: StackSettings) -> None:
     with _connect(superuser_dsn(settings)) as conn:
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (settings.pg_user,)).fetchone()
         verb = "alter" if exists else "create"
+        # CREATEDB: tests make a database each; CREATEROLE: migrations create the writer/reader groups.
         conn.execute(
-            sql.SQL(verb + " role {} login password {}").format(sql.Identifier(settings.pg_user), sql.Literal(pw))
+            sql.SQL(verb + " role {} login createdb createrole password {}").format(
+                sql.Identifier(settings.pg_user), sql.Literal(pw))
         )
+        for group in ("citysense_writer", "citysense_reader"):
+            if not conn.execute("select 1 from pg_roles where rolname = %s", (group,)).fetchone():
+                conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(group)))
+        # Least-privilege login users of the local stack (local development passwords, like the owner's).
+        for user, group in (("citysense_sink", "citysense_writer"), ("citysense_ro", "citysense_reader")):
+            verb = "alter" if conn.execute("select 1 from pg_roles where rolname = %s", (user,)).fetchone() else "create"
+            conn.execute(sql.SQL(verb + " role {} login password {}").format(sql.Identifier(user), sql.Literal(user)))
+            conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(user)))
         if not conn.execute("select 1 from pg_database where datname = %s", (settings.pg_database,)).fetchone():
             conn.execute(
                 sql.SQL("create database {} owner {}").format(
                     sql.Identifier(settings.pg_database), sql.Identifier(settings.pg_user)
                 )
             )
-    dsn = superuser_dsn(settings).replace("dbname=postgres", f"dbname={settings.pg_database}")
-    with _connect(dsn) as conn:
-        conn.execute("create extension if not exists timescaledb")
+    # In template1 too, so every database created later (tests make their own) has the extension.
+    for db in ("template1", settings.pg_database):
+        with _connect(superuser_dsn(settings).replace("dbname=postgres", f"dbname={db}")) as conn:
+            conn.execute("create extension if not exists timescaledb")
 
 
 def pid(settings: StackSettings) -> int | None:
@@ -170,7 +188,8 @@ def up(settings: StackSettings) -> str:
         return "external"
     data = cluster_dir(settings) / "data"
     log = settings.log_file(SERVICE)
-    if pid(settings) and answers(settings):
+    if pid(settings) and _superuser_answers_quietly(settings):
+        ensure_role_and_database(settings)  # idempotent: brings an older cluster up to date
         return "already running"
     initdb(settings, data)
     write_config(settings, data)

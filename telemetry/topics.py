@@ -80,6 +80,12 @@ class KafkaTopics:
     def late(self) -> str:
         return f"{self.prefix}.late-readings.v1"
 
+    def partitions(self) -> dict[str, int]:
+        """Partitions of each topic: 12 for what is keyed by district (12 districts; more workers than
+        that cannot help), fewer for the low-volume topics."""
+        return {self.readings: 12, self.aggregates: 12, self.aqi: 12, self.alerts: 12, self.late: 12,
+                self.deadletter: 3, self.security_events: 1}
+
     def all(self) -> list[str]:
         return [self.readings, self.deadletter, self.security_events, self.aggregates, self.aqi, self.alerts,
                 self.late]

@@ -1,0 +1,165 @@
+"""`citysense db migrate | status | seed | retention`, `citysense sink`, `citysense query …`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+
+
+def duration(text: str) -> timedelta:
+    """'90s', '5m', '1h', '24h', '7d' -> timedelta."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30s, 5m, 1h, 7d")
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m[2]]: float(m[1])})
+
+
+def when(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.now(timezone.utc) - duration(text)  # "2h" = two hours ago
+    return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=7)))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    db = sub.add_parser("db", help="the TimescaleDB schema (settings: CITYSENSE_DATABASE_URL)")
+    dbs = db.add_subparsers(dest="action", required=True)
+    dbs.add_parser("migrate", help="apply the SQL migrations that are missing (idempotent)")
+    st = dbs.add_parser("status", help="server, TimescaleDB edition and path taken, migrations")
+    st.add_argument("--json", action="store_true")
+    seed = dbs.add_parser("seed", help="write the district and device registries into the database")
+    seed.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
+    seed.add_argument("--districts", help="districts CSV (default: Hải Dương's 12 units)")
+    dbs.add_parser("retention", help="drop chunks older than the retention settings (Apache edition)")
+    db.set_defaults(func=run_db)
+
+    sink = sub.add_parser("sink", help="run the Kafka -> TimescaleDB sink (settings: CITYSENSE_STORAGE_*)")
+    sink.set_defaults(func=run_sink)
+
+    q = sub.add_parser("query", help="the operations centre's queries")
+    qs = q.add_subparsers(dest="what", required=True)
+    p = qs.add_parser("latest", help="latest value of each metric in a district")
+    p.add_argument("--district", type=int, required=True)
+    p = qs.add_parser("series", help="time_bucket series of a metric in a district")
+    p.add_argument("--district", type=int, required=True)
+    p.add_argument("--metric", required=True)
+    p.add_argument("--from", dest="start", type=when, default=None, help="ISO time (local +07:00 if no offset) or 6h")
+    p.add_argument("--to", dest="end", type=when, default=None)
+    p.add_argument("--bucket", type=duration, default=timedelta(minutes=5))
+    qs.add_parser("aqi", help="districts ranked by current hourly AQI")
+    p = qs.add_parser("alerts", help="alerts (open ones with --open)")
+    p.add_argument("--open", action="store_true")
+    p = qs.add_parser("silent", help="devices with no data for N minutes")
+    p.add_argument("--minutes", type=float, default=10)
+    p = qs.add_parser("rejects", help="dead-letter counts by reason")
+    p.add_argument("--since", type=duration, default=timedelta(hours=1))
+    p = qs.add_parser("completeness", help="share of expected readings received, per device and district")
+    p.add_argument("--since", type=duration, default=timedelta(hours=24))
+    for parser in qs.choices.values():
+        parser.add_argument("--json", action="store_true")
+    q.set_defaults(func=run_query)
+
+
+def _settings():
+    from storage.settings import StorageSettings
+
+    return StorageSettings()
+
+
+def run_db(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from storage import migrate
+
+    s = _settings()
+    try:
+        if args.action == "migrate":
+            done = migrate.migrate(s.dsn)
+            print("applied: " + (", ".join(done) if done else "nothing (up to date)"))
+            print(f"edition: {migrate.status(s.dsn)['path']}")
+        elif args.action == "status":
+            report = migrate.status(s.dsn)
+            if args.json:
+                print(json.dumps(report, indent=2))
+            else:
+                print(f"PostgreSQL {report['postgresql']}, TimescaleDB {report['timescaledb']} ({report['edition']})")
+                print(f"path: {report['path']}")
+                for m in report["migrations"]:
+                    state = "applied" if m["applied"] else "skipped (needs the community edition)" if m["skipped"] \
+                        else "PENDING"
+                    print(f"  {m['file']:32s} {state}")
+        elif args.action == "seed":
+            from storage.registry_db import seed
+            from telemetry.devices import DeviceRegistry, sample_registry
+            from telemetry.districts import DistrictRegistry
+
+            path = args.registry or (str(s.registry) if s.registry else None)
+            devices = DeviceRegistry.from_file(path) if path else sample_registry()
+            districts = DistrictRegistry.from_file(args.districts) if args.districts else DistrictRegistry.default()
+            n_districts, n_devices = seed(s.dsn, districts, devices)
+            print(f"registry in the database: {n_districts} districts, {n_devices} devices")
+        else:
+            from storage.retention import run_retention
+
+            print(json.dumps(run_retention(s)))
+    except psycopg.OperationalError as exc:
+        from telemetry.secrets import redact_dsn
+
+        print(f"citysense db {args.action}: cannot connect to PostgreSQL at {redact_dsn(s.dsn)} ({exc}). "
+              "Is the stack up (`citysense stack up`, log .stack/logs/postgres.log)?", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_sink(args: argparse.Namespace) -> int:
+    from cli.services_cmd import _until_signalled
+    from storage.sink import Sink
+
+    asyncio.run(_until_signalled(Sink(_settings()).run))
+    return 0
+
+
+def _print(rows, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return
+    if isinstance(rows, dict):
+        rows = rows.get("districts", [])
+    if not rows:
+        print("(nothing)")
+        return
+    cols = list(rows[0])
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(width[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(width[c]) for c in cols))
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from storage import queries
+
+    s = _settings()
+    with queries.connect(s.dsn) as conn:
+        if args.what == "latest":
+            rows = queries.latest(conn, args.district)
+        elif args.what == "series":
+            end = args.end or datetime.now(timezone.utc)
+            start = args.start or end - timedelta(hours=6)
+            rows = queries.series(conn, args.district, args.metric, start, end, f"{args.bucket.total_seconds()} seconds")
+        elif args.what == "aqi":
+            rows = queries.aqi_ranking(conn)
+        elif args.what == "alerts":
+            rows = queries.alerts(conn, only_open=args.open)
+        elif args.what == "silent":
+            rows = queries.silent(conn, args.minutes)
+        elif args.what == "rejects":
+            rows = queries.rejects(conn, args.since)
+        else:
+            rows = queries.completeness(conn, args.since)
+    _print(rows, args.json)
+    return 0

@@ -1,0 +1,167 @@
+"""Kafka messages -> database rows, per table: column names, binary COPY types, conversion (pure)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from psycopg.types.json import Jsonb
+
+from telemetry.metrics import catalogue
+
+READING_METRICS = list(catalogue())
+
+
+def ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    table: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    conflict: str  # the ON CONFLICT clause
+
+
+READINGS = TableSpec(
+    "readings",
+    ("ts", "device_id", "district", "kind", "status", "seq", "received_at", "format", *READING_METRICS),
+    ("timestamptz", "text", "int4", "text", "text", "int8", "timestamptz", "text", *["float8"] * len(READING_METRICS)),
+    # A second message for the same device, time and status adds the metrics it brings, if any;
+    # an identical redelivery changes nothing.
+    "ON CONFLICT (device_id, ts, status) DO UPDATE SET "
+    + ", ".join(f"{m} = COALESCE(readings.{m}, EXCLUDED.{m})" for m in READING_METRICS)
+    + " WHERE " + " OR ".join(f"(readings.{m} IS NULL AND EXCLUDED.{m} IS NOT NULL)" for m in READING_METRICS),
+)
+AGGREGATES = TableSpec(
+    "aggregates",
+    ("window_start", "window_end", "window_s", "district", "metric", "unit", "count", "min", "max", "sum", "mean",
+     "excluded", "extra"),
+    ("timestamptz", "timestamptz", "int4", "int4", "text", "text", "int4", "float8", "float8", "float8", "float8",
+     "int4", "jsonb"),
+    "ON CONFLICT (district, metric, window_s, window_start) DO NOTHING",
+)
+AQI = TableSpec(
+    "aqi",
+    ("start", "end", "period", "district", "aqi", "level_vi", "level_en", "colour", "dominant", "beyond_index",
+     "sub_indices", "nowcast", "concentrations"),
+    ("timestamptz", "timestamptz", "text", "int4", "int4", "text", "text", "int4[]", "text", "bool", "jsonb", "jsonb",
+     "jsonb"),
+    "ON CONFLICT (district, period, start) DO NOTHING",
+)
+_STATE_RANK = "CASE {}.state WHEN 'open' THEN 0 WHEN 'update' THEN 1 ELSE 2 END"
+ALERTS = TableSpec(
+    "alerts",
+    ("alert_id", "district", "rule", "subject", "state", "severity", "value", "peak", "threshold", "unit",
+     "opened_at", "first_window_start", "updated_at", "resolved_at"),
+    ("text", "int4", "text", "text", "text", "text", "float8", "float8", "float8", "text", "timestamptz",
+     "timestamptz", "timestamptz", "timestamptz"),
+    # A later message supersedes an earlier one; a replayed older one changes nothing.
+    "ON CONFLICT (alert_id) DO UPDATE SET state = EXCLUDED.state, severity = EXCLUDED.severity, "
+    "value = EXCLUDED.value, peak = GREATEST(alerts.peak, EXCLUDED.peak), updated_at = EXCLUDED.updated_at, "
+    "resolved_at = EXCLUDED.resolved_at, stored_at = now() "
+    "WHERE (alerts.updated_at, " + _STATE_RANK.format("alerts") + ") < (EXCLUDED.updated_at, "
+    + _STATE_RANK.format("EXCLUDED") + ")",
+)
+LATE = TableSpec(
+    "late_readings",
+    ("ts", "device_id", "district", "watermark", "late_by_s", "reading", "kafka_partition", "kafka_offset"),
+    ("timestamptz", "text", "int4", "timestamptz", "float8", "jsonb", "int4", "int8"),
+    "ON CONFLICT (ts, kafka_partition, kafka_offset) DO NOTHING",
+)
+DEADLETTERS = TableSpec(
+    "deadletters",
+    ("received_at", "reason", "message", "mqtt_topic", "device_id", "district", "payload", "payload_bytes",
+     "payload_truncated", "payload_sha256", "gateway", "kafka_partition", "kafka_offset"),
+    ("timestamptz", "text", "text", "text", "text", "int4", "bytea", "int4", "bool", "text", "text", "int4", "int8"),
+    "ON CONFLICT (received_at, kafka_partition, kafka_offset) DO NOTHING",
+)
+SECURITY = TableSpec(
+    "security_events",
+    ("window_end", "window_start", "gateway", "client", "counts", "total", "flood", "first_topic", "kafka_partition",
+     "kafka_offset"),
+    ("timestamptz", "timestamptz", "text", "text", "jsonb", "int4", "bool", "text", "int4", "int8"),
+    "ON CONFLICT (window_end, kafka_partition, kafka_offset) DO NOTHING",
+)
+
+
+def reading_row(m: dict) -> tuple:
+    metrics = m["metrics"]
+    return (ts(m["ts"]), m["device_id"], m["district"], m["kind"], m.get("status", "measuring"), m.get("seq"),
+            ts(m["received_at"]), m.get("format", "native"), *[metrics.get(name) for name in READING_METRICS])
+
+
+def aggregate_row(m: dict) -> tuple:
+    extra = {k: m[k] for k in ("arithmetic_mean", "resultant", "vehicles") if k in m}
+    return (ts(m["window_start"]), ts(m["window_end"]), m["window_s"], m["district"], m["metric"], m.get("unit"),
+            m["count"], m["min"], m["max"], m["sum"], m["mean"], m.get("excluded", 0),
+            Jsonb(extra) if extra else None)
+
+
+def aqi_row(m: dict) -> tuple:
+    return (ts(m["start"]), ts(m["end"]), m["period"], m["district"], m["aqi"], m["level"]["vi"], m["level"]["en"],
+            m["colour"], m.get("dominant"), m.get("beyond_index", False), Jsonb(m["sub_indices"]),
+            Jsonb(m.get("nowcast")), Jsonb(m.get("concentrations") or m.get("values")))
+
+
+def alert_row(m: dict) -> tuple:
+    return (m["alert_id"], m["district"], m["rule"], m["subject"], m["state"], m["severity"], m.get("value"),
+            m.get("peak"), m.get("threshold"), m.get("unit"), ts(m["opened_at"]), ts(m.get("first_window_start")),
+            ts(m["updated_at"]), ts(m.get("resolved_at")))
+
+
+def late_row(m: dict, partition: int, offset: int) -> tuple:
+    r = m["reading"]
+    return (ts(r["ts"]), r["device_id"], m["district"], ts(m["watermark"]), m["late_by_s"], Jsonb(r),
+            partition, offset)
+
+
+def deadletter_row(m: dict, partition: int, offset: int) -> tuple:
+    parts = m["mqtt_topic"].split("/")
+    device = parts[3][:64] if len(parts) == 5 else None
+    district = int(parts[2]) if len(parts) == 5 and parts[2].isdigit() and len(parts[2]) <= 6 else None
+    return (ts(m["received_at"]), m["reason"], m["message"], m["mqtt_topic"], device, district,
+            base64.b64decode(m["payload_b64"]), m["payload_bytes"], m["payload_truncated"], m["payload_sha256"],
+            m.get("gateway"), partition, offset)
+
+
+def security_row(m: dict, partition: int, offset: int) -> tuple:
+    return (ts(m["window_end"]), ts(m["window_start"]), m.get("gateway"), m["client"], Jsonb(m["counts"]),
+            m["total"], m["flood"], m.get("first_topic"), partition, offset)
+
+
+def decode(value: bytes) -> dict:
+    return orjson.loads(value)
+
+
+_RANK = {"open": 0, "update": 1, "resolved": 2}
+
+
+def dedupe_readings(rows: list[tuple]) -> list[tuple]:
+    """One row per (device_id, ts, status) in a batch, metrics merged (ON CONFLICT DO UPDATE may not
+    touch a row twice in one statement)."""
+    out: dict[tuple, list] = {}
+    first_metric = 8
+    for row in rows:
+        key = (row[1], row[0], row[4])
+        seen = out.get(key)
+        if seen is None:
+            out[key] = list(row)
+        else:
+            for i in range(first_metric, len(row)):
+                if seen[i] is None and row[i] is not None:
+                    seen[i] = row[i]
+    return [tuple(r) for r in out.values()]
+
+
+def dedupe_alerts(rows: list[tuple]) -> list[tuple]:
+    """The latest message of each alert in a batch (by updated_at, then open < update < resolved)."""
+    out: dict[str, tuple] = {}
+    for row in rows:
+        seen = out.get(row[0])
+        if seen is None or (row[12], _RANK[row[4]]) >= (seen[12], _RANK[seen[4]]):
+            out[row[0]] = row
+    return list(out.values())

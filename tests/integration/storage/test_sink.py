@@ -1,0 +1,119 @@
+"""The sink between the real Kafka and the real TimescaleDB: delivered twice -> stored once; a later
+alert state replaces an earlier one; PostgreSQL restarted mid-stream -> every record exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+
+from stack import postgres as stack_postgres
+from stack.settings import StackSettings
+from tests.integration.helpers import wait_for
+
+T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
+
+
+def z(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def reading(i: int, device: str = "aq-288-01", district: int = 288, status: str = "measuring") -> dict:
+    ts = T0 + timedelta(seconds=i)
+    return {"v": 1, "device_id": device, "district": district, "kind": "air_quality", "ts": z(ts),
+            "received_at": z(ts + timedelta(seconds=1)), "seq": i, "status": status,
+            "metrics": {"pm2_5": float(i % 100), "pm10": 20.0}, "format": "native"}
+
+
+def alert(state: str, minute: int, peak: float) -> dict:
+    return {"v": 1, "alert_id": "a1b2c3", "district": 288, "rule": "aqi_bad", "subject": "aqi", "state": state,
+            "severity": "warning", "value": peak, "peak": peak, "threshold": 150.0, "unit": "AQI",
+            "opened_at": z(T0), "first_window_start": z(T0 - timedelta(hours=1)),
+            "updated_at": z(T0 + timedelta(minutes=minute)),
+            "resolved_at": z(T0 + timedelta(minutes=minute)) if state == "resolved" else None}
+
+
+def aggregate(minute: int) -> dict:
+    start = T0 + timedelta(minutes=minute)
+    return {"v": 1, "district": 288, "metric": "pm2_5", "unit": "µg/m³", "window_s": 60, "window_start": z(start),
+            "window_end": z(start + timedelta(minutes=1)), "count": 2, "min": 1.0, "max": 3.0, "sum": 4.0,
+            "mean": 2.0, "excluded": 0}
+
+
+def deadletter(i: int) -> dict:
+    return {"v": 1, "reason": "unknown_device", "message": "not in the registry", "mqtt_topic":
+            "citysense/v1/288/ghost/telemetry", "received_at": z(T0 + timedelta(seconds=i)), "payload_b64": "e30=",
+            "payload_bytes": 2, "payload_truncated": False, "payload_sha256": "x" * 64, "gateway": "gw"}
+
+
+def counts(dsn: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("readings", "aggregates", "alerts", "deadletters")}
+
+
+async def test_delivered_twice_stored_once_and_later_alert_state_wins(sink_env):
+    env = sink_env
+    t = env.topics
+    readings = [reading(i) for i in range(500)]
+    for _ in range(2):  # the same records, delivered twice
+        await env.produce(t.readings, readings)
+        await env.produce(t.aggregates, [aggregate(m) for m in range(30)])
+        await env.produce(t.deadletter, [deadletter(i) for i in range(10)])
+    # An alert's lifecycle, then an old message replayed after the newer ones.
+    await env.produce(t.alerts, [alert("open", 0, 160), alert("update", 60, 190), alert("resolved", 120, 190),
+                                 alert("open", 0, 160)])
+    proc, port = env.start()
+    wait_for(lambda: env.consumed(port) >= 2 * (500 + 30 + 10) + 4, 60, what="all records consumed")
+    time.sleep(0.5)
+    assert counts(env.dsn) == {"readings": 500, "aggregates": 30, "alerts": 1, "deadletters": 20}
+    with psycopg.connect(env.dsn) as conn:
+        state, peak, resolved = conn.execute("SELECT state, peak, resolved_at FROM alerts").fetchone()
+        assert (state, peak) == ("resolved", 190) and resolved == T0 + timedelta(minutes=120)
+        s = conn.execute("SELECT sum(pm2_5), count(DISTINCT seq) FROM readings").fetchone()
+        assert s == (sum(float(i % 100) for i in range(500)), 500)
+    # Redelivered dead letters are distinct Kafka records (distinct offsets): stored as sent.
+    assert proc.stop() == 0
+
+
+async def test_a_message_with_more_metrics_for_the_same_instant_is_merged(sink_env):
+    env = sink_env
+    first = reading(1)
+    second = dict(first, metrics={"o3": 42.0})
+    await env.produce(env.topics.readings, [first, second, first])
+    proc, port = env.start()
+    wait_for(lambda: env.consumed(port) >= 3, 60, what="consumed")
+    time.sleep(0.5)
+    with psycopg.connect(env.dsn) as conn:
+        rows = conn.execute("SELECT pm2_5, pm10, o3 FROM readings").fetchall()
+    assert rows == [(1.0, 20.0, 42.0)]
+    proc.stop()
+
+
+async def test_postgresql_restart_while_writing_loses_and_doubles_nothing(sink_env):
+    env = sink_env
+    proc, port = env.start()
+    total = 30_000
+    producer = asyncio.create_task(env.produce(env.topics.readings, [reading(i) for i in range(total)]))
+    await asyncio.to_thread(wait_for, lambda: env.consumed(port) >= 3000, 60, 0.05, "sink writing")
+    settings = StackSettings()
+    stopped_at = time.monotonic()
+    await asyncio.to_thread(stack_postgres.down, settings)
+    await asyncio.sleep(3)
+    await asyncio.to_thread(stack_postgres.up, settings)
+    print(f"\nPostgreSQL down for {time.monotonic() - stopped_at:.1f} s while the sink was writing")
+    await producer
+    wait_for(lambda: env.consumed(port) >= total, 120, what="all consumed")
+
+    def stored() -> int:
+        with psycopg.connect(env.dsn) as conn:
+            return conn.execute("SELECT count(*) FROM readings").fetchone()[0]
+
+    wait_for(lambda: stored() == total, 60, what=f"{total} rows stored")
+    with psycopg.connect(env.dsn) as conn:
+        distinct, lo, hi = conn.execute("SELECT count(DISTINCT seq), min(seq), max(seq) FROM readings").fetchone()
+    assert (distinct, lo, hi) == (total, 0, total - 1)
+    assert "unavailable" in proc.log_file.read_text(), "the sink should have seen the outage"
+    assert proc.stop() == 0
