@@ -10,8 +10,7 @@ install:
 	@bash deploy/local/install.sh
 
 demo: install
-	@$(BIN)/citysense stack up
-	@$(BIN)/citysense stack status
+	@$(BIN)/citysense demo
 
 test: install
 	@$(BIN)/citysense stack up

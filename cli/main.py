@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each subcommand lives in its own module with a `register(subparsers)` function.
-COMMAND_MODULES = ["cli.stack_cmd", "cli.contracts_cmd", "cli.services_cmd", "cli.storage_cmd"]
+COMMAND_MODULES = ["cli.stack_cmd", "cli.contracts_cmd", "cli.services_cmd", "cli.storage_cmd", "cli.simulate_cmd", "cli.demo_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:
