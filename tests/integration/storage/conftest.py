@@ -7,18 +7,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
-from psycopg import sql
 
 from runtime.kafka_topics import ensure_topics
-from storage.migrate import migrate
 from storage.registry_db import seed
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.districts import DistrictRegistry
 from telemetry.topics import KafkaTopics
-from tests.integration.helpers import ServiceProcess, free_port, http_get, metric_value, wait_for
+from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, metric_value, wait_for
 
 DEVICES = DeviceRegistry([
     Device(device_id="aq-288-01", district=288, kind="air_quality", interval_s=60),
@@ -38,15 +35,9 @@ def with_db(dsn: str, db: str, user: str | None = None, password: str | None = N
 
 @pytest.fixture
 def test_db(database_url, unique) -> str:
-    name = f"test_{unique}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = with_db(database_url, name)
-    migrate(dsn)
-    seed(dsn, DistrictRegistry.default(), DEVICES)
-    yield dsn
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with fresh_database(database_url, f"test_{unique}") as dsn:
+        seed(dsn, DistrictRegistry.default(), DEVICES)
+        yield dsn
 
 
 @dataclass

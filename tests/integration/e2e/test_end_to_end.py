@@ -1,0 +1,140 @@
+"""End to end, MQTT to TimescaleDB: a fixed scenario published through the real Mosquitto passes a
+real gateway, Kafka, a streams worker and the sink; the rows in TimescaleDB are exactly what the
+scenario implies (raw readings, aggregates, AQI, alerts, late readings, rejects). Also: a native
+and an NGSI-LD reading published by mosquitto_pub end up in the database."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from storage.registry_db import seed
+from streams.processor import decode
+from streams.recompute import compare, recompute
+from streams.windows import WindowConfig
+from telemetry.aqi import hourly_aqi
+from telemetry.devices import Device, DeviceRegistry
+from telemetry.districts import DistrictRegistry
+from telemetry.topics import uplink_topic
+from tests.integration.helpers import Publisher, ServiceProcess, free_port, fresh_database, http_get, wait_for
+from tests.integration.streams.scenario import HOURS, PM_BY_HOUR, REGISTRY, base_time, build
+
+import orjson
+
+EXTRA = [Device(device_id="aq-291-01", district=291, kind="air_quality"),
+         Device(device_id="nz-291-01", district=291, kind="noise", zone="normal")]
+CFG = WindowConfig(sizes_s=(60, 900, 3600), lateness_s=30)
+
+
+@pytest.fixture
+def platform(tmp_path, unique, database_url, mqtt_endpoint, kafka_bootstrap):
+    registry = DeviceRegistry([*REGISTRY, *EXTRA])
+    registry.write(tmp_path / "devices.json")
+    procs = []
+    with fresh_database(database_url, f"e2e_{unique}") as dsn:
+        seed(dsn, DistrictRegistry.default(), registry)
+        root = f"e2e{unique}"
+        env = {"CITYSENSE_MQTT_HOST": mqtt_endpoint[0], "CITYSENSE_MQTT_PORT": str(mqtt_endpoint[1]),
+               "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
+               "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"), "CITYSENSE_TOPIC_PREFIX": root,
+               "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}",
+               "CITYSENSE_GATEWAY_SHARE_GROUP": f"e2e-{unique}", "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "300",
+               "CITYSENSE_STREAMS_APP_ID": f"e2e-streams-{unique}", "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"),
+               "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2", "CITYSENSE_STORAGE_GROUP_ID": f"e2e-sink-{unique}"}
+        ports = {}
+        for name in ("gateway", "streams", "sink"):
+            ports[name] = free_port()
+            penv = {**env, f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT": str(ports[name])}
+            procs.append(ServiceProcess([name], penv, tmp_path / f"{name}.log").start())
+        for name, port in ports.items():
+            wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90, what=f"{name} healthy")
+        yield {"dsn": dsn, "root": root, "procs": procs}
+        for p in procs:
+            p.stop()
+
+
+def rows(dsn: str, query: str) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_mqtt_to_timescaledb(platform, mqtt_endpoint):
+    dsn, root = platform["dsn"], platform["root"]
+    t0 = base_time()
+    scenario, late_index = build(t0)
+    pub = Publisher(*mqtt_endpoint, f"e2e-pub-{root}")
+    for r in scenario:
+        payload = {"ts": r["ts"], "seq": r["seq"], "metrics": r["metrics"]}
+        pub.publish(uplink_topic(r["district"], r["device_id"], root), json.dumps(payload))
+    hostile = [(uplink_topic(288, "ghost-1", root), b'{"ts": 1, "metrics": {}}', "unknown_device"),
+               (uplink_topic(290, "aq-288-01", root), json.dumps({"ts": r["ts"], "metrics": {"pm2_5": 1}}).encode(),
+                "district_mismatch"),
+               (uplink_topic(288, "aq-288-01", root), b'{"ts": "' + r["ts"].encode() + b'", "metrics": {"o3": NaN}}',
+                "not_finite")]
+    for topic, payload, _ in hostile:
+        pub.publish(topic, payload)
+    pub.wait_all()
+    pub.close()
+    # Two readings from a client nobody here wrote: mosquitto_pub, native and NGSI-LD.
+    at = t0 + timedelta(minutes=30)
+    native = json.dumps({"ts": at.isoformat(), "metrics": {"pm2_5": 33.3, "co": 0.9}, "units": {"co": "mg/m3"}})
+    ngsi = json.dumps({"id": "urn:ngsi-ld:NoiseLevelObserved:nz-291-01", "type": "NoiseLevelObserved",
+                       "LAeq": {"type": "Property", "value": 58.5},
+                       "dateObservedTo": {"type": "Property", "value": {"@type": "DateTime",
+                                                                         "@value": at.isoformat()}}})
+    for device, message in (("aq-291-01", native), ("nz-291-01", ngsi)):
+        subprocess.run(["mosquitto_pub", "-h", mqtt_endpoint[0], "-p", str(mqtt_endpoint[1]), "-q", "1",
+                        "-t", uplink_topic(291, device, root), "-m", message], check=True, timeout=30)
+
+    decoded = [decode(orjson.dumps(r)) for r in scenario]
+    expected = recompute(decoded, CFG)
+    closed = [k for k in expected if k[0] in (288, 290)]
+    wait_for(lambda: rows(dsn, "SELECT count(*) FROM readings")[0][0] == len(scenario) + 2, 120,
+             what="every reading stored")
+    wait_for(lambda: rows(dsn, "SELECT count(*) FROM aggregates")[0][0] >= len(closed) - 60, 120,
+             what="the closed windows stored")
+    wait_for(lambda: rows(dsn, "SELECT count(*) FROM alerts WHERE rule = 'aqi_bad' AND state = 'resolved'")[0][0] == 1,
+             60, what="the AQI alert resolved")
+
+    # Raw readings: every scenario reading once, with its values (the late ones too: storage keeps them raw).
+    count, pm_sum, seqs = rows(dsn, "SELECT count(*), sum(pm2_5), count(DISTINCT (device_id, seq)) FROM readings "
+                                    "WHERE district IN (288, 290)")[0]
+    assert count == len(scenario) and seqs == len(scenario)
+    assert pm_sum == pytest.approx(sum(r["metrics"].get("pm2_5", 0) for r in scenario))
+    # The mosquitto_pub readings, converted to canonical units.
+    assert rows(dsn, "SELECT pm2_5, co, format FROM readings WHERE device_id = 'aq-291-01'") == [(33.3, 900.0, "native")]
+    assert rows(dsn, "SELECT noise_laeq, format FROM readings WHERE device_id = 'nz-291-01'") == [(58.5, "ngsi-ld")]
+
+    # Aggregates: exactly the recomputation, each window once.
+    emitted = [{"district": d, "metric": m, "window_s": w, "window_start": s.isoformat().replace("+00:00", "Z"),
+                "count": c, "min": lo, "max": hi, "sum": sm, "mean": mean, "excluded": ex}
+               for d, m, w, s, c, lo, hi, sm, mean, ex in rows(dsn, "SELECT district, metric, window_s, window_start, "
+                                                                    "count, min, max, sum, mean, excluded FROM aggregates")]
+    assert compare(expected, emitted) == []
+    hourly_pm = {r[0]: r[1] for r in rows(dsn, "SELECT window_start, mean FROM aggregates WHERE district = 288 "
+                                               "AND metric = 'pm2_5' AND window_s = 3600")}
+    assert [hourly_pm[t0 + timedelta(hours=h)] for h in range(HOURS)] == PM_BY_HOUR
+
+    # Hourly AQI, as the calculator gives for those hourly means.
+    aqi = [r[0] for r in rows(dsn, "SELECT aqi FROM aqi WHERE district = 288 AND period = 'hour' ORDER BY start")]
+    history, want = [], []
+    for h in range(HOURS):
+        history.insert(0, PM_BY_HOUR[h])
+        want.append(hourly_aqi({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0}).aqi)
+    assert aqi == want[1:]
+
+    # Alerts: one AQI alert (its later state stored), congestion opened and resolved on the counter.
+    [(state, peak)] = rows(dsn, "SELECT state, peak FROM alerts WHERE rule = 'aqi_bad'")
+    assert state == "resolved" and peak == max(want[1:])
+    assert rows(dsn, "SELECT subject, state FROM alerts WHERE rule = 'congestion'") == [("tf-290-01", "resolved")]
+
+    # Late readings and rejects.
+    assert sorted(r[0] for r in rows(dsn, "SELECT (reading->>'seq')::int FROM late_readings")) == [10_000, 10_001, 10_002]
+    wait_for(lambda: rows(dsn, "SELECT count(*) FROM deadletters")[0][0] == len(hostile), 30, what="rejects stored")
+    assert sorted(r[0] for r in rows(dsn, "SELECT reason FROM deadletters")) == sorted(h[2] for h in hostile)
+    assert not math.isnan(pm_sum)
