@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stack-up stack-down stack-status unit
+.PHONY: demo test bench install stack-up stack-down stack-status unit
 
 install:
 	@bash deploy/local/install.sh
@@ -15,6 +15,12 @@ demo: install
 test: install
 	@$(BIN)/citysense stack up
 	@$(BIN)/pytest
+
+bench: install
+	@$(BIN)/pip install -q --disable-pip-version-check -e ".[test,bench]" > .stack/logs/pip-bench.log 2>&1 || \
+	  { tail -20 .stack/logs/pip-bench.log; exit 1; }
+	@$(BIN)/citysense stack up
+	@$(BIN)/python -m bench.run
 
 unit: install
 	@$(BIN)/pytest tests/unit -q

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter as Tally
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -28,3 +30,20 @@ class GatewayMetrics:
         self.kafka_up = Gauge("citysense_gateway_kafka_up", "1 when the last produce succeeded", registry=r)
         self.security_events = Counter("citysense_gateway_security_events", "security summaries published",
                                        registry=r)
+
+        # Hot-path counts are tallied in plain ints and flushed into the Prometheus counters once a
+        # second (a labelled Prometheus increment per message cost ~4 % of the gateway's time).
+        self.tally: Tally = Tally()
+
+    def flush(self) -> None:
+        t, self.tally = self.tally, Tally()
+        self.received.inc(t.pop("received", 0))
+        self.accepted.inc(t.pop("accepted", 0))
+        self.readings.inc(t.pop("readings", 0))
+        self.acked.inc(t.pop("acked", 0))
+        for key, n in t.items():
+            kind, _, label = key.partition(":")
+            if kind == "rejected":
+                self.rejected.labels(label).inc(n)
+            elif kind == "produced":
+                self.produced.labels(label).inc(n)

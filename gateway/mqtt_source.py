@@ -195,5 +195,5 @@ class MqttSource:
         payload = msg.payload
         if not self.gate.enter(len(payload)):
             return  # shutting down: not acknowledged, the broker redelivers it to the next session
-        self.metrics.received.inc()
+        self.metrics.tally["received"] += 1
         self.deliver(Inbound(msg.mid, msg.qos, msg.topic, payload, datetime.now(timezone.utc), self.generation))

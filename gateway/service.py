@@ -77,9 +77,9 @@ class Gateway:
         result = validate(item.topic, item.payload, self.registry.current(), received_at=item.received_at,
                           policy=self.policy)
         if isinstance(result, Accepted):
-            self.metrics.accepted.inc()
+            self.metrics.tally["accepted"] += 1
             return [(self.topics.readings, district_key(r.district), r.to_json()) for r in result.readings]
-        self.metrics.rejected.labels(result.reason.value).inc()
+        self.metrics.tally["rejected:" + result.reason.value] += 1
         self.security.record(result.reason, item.topic)
         return [(self.topics.deadletter, deadletter_key(item.topic),
                  deadletter_record(result, item.topic, item.payload, item.received_at, self.settings.client_id))]
@@ -106,6 +106,7 @@ class Gateway:
             if not all(f.done() for f in head.futures):
                 await asyncio.wait(head.futures)
             now = time.monotonic()
+            self.metrics.produce_latency.observe(now - head.produced_at)  # one sample per Kafka response
             while self.pending:
                 item = self.pending[0]
                 if not all(f.done() for f in item.futures):
@@ -120,13 +121,13 @@ class Gateway:
             self.kafka.state(True)
 
     def _acknowledge(self, item: Inbound, now: float) -> None:
-        self.metrics.produce_latency.observe(now - item.produced_at)
+        tally = self.metrics.tally
         topic = item.records[0][0] if item.records else None
-        self.metrics.produced.labels(topic).inc(len(item.records))
+        tally["produced:" + topic] += len(item.records)
         if topic == self.topics.readings:
-            self.metrics.readings.inc(len(item.records))
+            tally["readings"] += len(item.records)
         if self.source.ack(item):
-            self.metrics.acked.inc()
+            tally["acked"] += 1
         self.gate.leave(item.size)
 
     async def _resend_all(self, cause: object) -> None:
@@ -143,7 +144,8 @@ class Gateway:
         """Publish security summaries, reload the device registry when its file changes, update gauges."""
         last_security = time.monotonic()
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.2)
+            self.metrics.flush()
             self.metrics.in_flight.set(self.gate.count)
             self.metrics.in_flight_bytes.set(self.gate.bytes)
             self.metrics.queue_depth.set(self.inbox.qsize())

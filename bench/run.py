@@ -1,0 +1,238 @@
+"""`make bench`: the platform measured on the local stack, every figure a ratio to a raw limit
+measured in the same run, each the median of --runs runs (the end-to-end ones: --e2e-runs).
+
+Writes bench/results/<UTC time>/report.json, report.txt and throughput_latency.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import gateway_rate, sink_rate, streams_rate
+from bench.e2e import run_e2e
+from bench.kafka_raw import raw_kafka
+from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
+from stack.settings import StackSettings
+from telemetry.topics import shared_filter, uplink_topic
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def raw_mqtt(host: str, port: int, n: int) -> float:
+    cid = f"raw-{uuid.uuid4().hex[:8]}"
+    root = f"rawbench{cid[4:]}"
+    flt = shared_filter("rawbench", root)
+    create_session(host, port, cid, flt)
+    publish_backlog(host, port, [uplink_topic(288, "aq-288-01", root)], n)
+    return raw_drain_rate(host, port, cid, flt, n)
+
+
+def measure(args) -> dict:
+    s = StackSettings()
+    host, port = s.mqtt_endpoint
+    out: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                          text=True).stdout.strip(), "runs": args.runs}
+    raw, gw1, gw2, rss = [], [], [], 0.0
+    for _ in range(args.runs):
+        raw.append(raw_mqtt(host, port, args.mqtt_messages))
+        r1, m1 = gateway_rate.gateway_drain(host, port, s.kafka_bootstrap, args.mqtt_messages, 1)
+        r2, m2 = gateway_rate.gateway_drain(host, port, s.kafka_bootstrap, args.mqtt_messages, 2)
+        gw1.append(r1)
+        gw2.append(r2)
+        rss = max(rss, *m1, *m2)
+    produce, consume = zip(*[raw_kafka(s.kafka_bootstrap, args.kafka_messages) for _ in range(args.runs)])
+    streams = []
+    for _ in range(args.runs):
+        streams.append(streams_rate_once(s, args.stream_readings))
+    sinks = [sink_once(s, args.sink_rows) for _ in range(args.runs)]
+    out["raw"] = {"mqtt_receive_msgs_per_s": round(median(raw)), "kafka_produce_msgs_per_s": round(median(produce)),
+                  "kafka_consume_msgs_per_s": round(median(consume)),
+                  "psycopg_binary_copy_rows_per_s": round(median([x["copy"] for x in sinks])),
+                  "psql_copy_rows_per_s": round(median([x["psql"] for x in sinks]))}
+    out["stages"] = {
+        "gateway_1_msgs_per_s": round(median(gw1)), "gateway_1_values_per_s": round(median(gw1) * 8),
+        "gateway_1_ratio_to_raw_mqtt": round(median(gw1) / median(raw), 3),
+        "gateway_2_msgs_per_s": round(median(gw2)), "gateway_2_over_1": round(median(gw2) / median(gw1), 2),
+        "gateway_peak_rss_mb": round(rss),
+        "streams_readings_per_s": round(median(streams)),
+        "streams_ratio_to_raw_kafka_consume": round(median(streams) / median(consume), 3),
+        "streams_over_gateway_1": round(median(streams) / median(gw1), 2),
+        "sink_rows_per_s": round(median([x["sink"] for x in sinks])),
+        "sink_ratio_to_binary_copy": round(median([x["sink"] / x["copy"] for x in sinks]), 3),
+        "staging_on_conflict_rows_per_s": round(median([x["upsert"] for x in sinks])),
+    }
+    e2e = [run_e2e(args.e2e_messages, latency_s=args.latency_seconds) for _ in range(args.e2e_runs)]
+    pick = sorted(e2e, key=lambda e: e["drain_msgs_per_s"])[len(e2e) // 2]
+    out["end_to_end"] = {k: v for k, v in pick.items() if not k.startswith("series")}
+    out["series"] = {"drain": pick["series_drain"], "latency": pick["series_latency"]}
+    return out
+
+
+def streams_rate_once(s: StackSettings, n: int) -> float:
+    import asyncio
+    import os
+    import sys
+    import tempfile
+
+    run = uuid.uuid4().hex[:8]
+    topic = f"bench{run}.readings.v1"
+    asyncio.run(streams_rate.produce(s.kafka_bootstrap, topic, n))
+    port = 19170
+    tmp = Path(tempfile.mkdtemp(prefix="bench-streams-"))
+    env = {**os.environ, "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
+           f"bench{run}", "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
+           "CITYSENSE_STREAMS_DATA_DIR": str(tmp), "CITYSENSE_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "streams"], env=env,
+                            stdout=open(tmp / "worker.log", "wb"), stderr=subprocess.STDOUT)
+    first = None
+    while True:
+        got = streams_rate.processed(port)
+        if first is None and got > 0:
+            first = (time.perf_counter(), got)
+        if got >= n:
+            break
+        time.sleep(0.1)
+    proc.terminate()
+    proc.wait(30)
+    return (n - first[1]) / (time.perf_counter() - first[0])
+
+
+def sink_once(s: StackSettings, n: int) -> dict:
+    import asyncio
+
+    import psycopg
+    from psycopg import sql
+
+    from storage.migrate import migrate
+
+    run = uuid.uuid4().hex[:8]
+    prefix = f"benchsink{run}"
+    asyncio.run(streams_rate.produce(s.kafka_bootstrap, f"{prefix}.readings.v1", n))
+    rows = sink_rate.fetch_rows(s.kafka_bootstrap, f"{prefix}.readings.v1", n)
+    db = f"bench_{run}"
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+    dsn = s.database_url.rsplit("/", 1)[0] + f"/{db}"
+    try:
+        migrate(dsn)
+        copy = sink_rate.plain_copy(dsn, rows, 5000)
+        psql = psql_copy(dsn, rows)
+        upsert = sink_rate.staged_upsert(dsn, rows, 5000)
+        sink, _ = sink_rate.sink_rate(dsn, s.kafka_bootstrap, prefix, n)
+    finally:
+        with psycopg.connect(s.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db)))
+    return {"copy": copy, "psql": psql, "upsert": upsert, "sink": sink}
+
+
+def psql_copy(dsn: str, rows: list[tuple]) -> float:
+    """psql's \\copy of the same rows (CSV) into the same table."""
+    import csv
+    import tempfile
+
+    from storage.rows import READINGS
+
+    path = Path(tempfile.mkstemp(suffix=".csv")[1])
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        for row in rows:
+            w.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+    cols = ", ".join(f'"{c}"' for c in READINGS.columns)
+    start = time.perf_counter()
+    subprocess.run(["psql", dsn, "-q", "-c", f"\\copy readings ({cols}) FROM '{path}' CSV"], check=True)
+    rate = len(rows) / (time.perf_counter() - start)
+    subprocess.run(["psql", dsn, "-q", "-c", "TRUNCATE readings"], check=True)
+    path.unlink()
+    return rate
+
+
+def table(r: dict) -> str:
+    raw, st, e = r["raw"], r["stages"], r["end_to_end"]
+    lines = [f"citysense benchmark {r['date']} (commit {r['commit']}), median of {r['runs']} runs", "",
+             "raw limits (same run)",
+             f"  MQTT receive, paho alone (QoS 1, MQTT 5, manual acks)   {raw['mqtt_receive_msgs_per_s']:>9,} msg/s",
+             f"  Kafka produce, aiokafka alone (acks=all, idempotent)    {raw['kafka_produce_msgs_per_s']:>9,} msg/s",
+             f"  Kafka consume, aiokafka alone                           {raw['kafka_consume_msgs_per_s']:>9,} msg/s",
+             f"  COPY into readings: psycopg binary / psql \\copy      {raw['psycopg_binary_copy_rows_per_s']:>9,} / "
+             f"{raw['psql_copy_rows_per_s']:,} rows/s", "", "stages",
+             f"  gateway, 1 process    {st['gateway_1_msgs_per_s']:>8,} msg/s ({st['gateway_1_values_per_s']:,} values/s)"
+             f" = {st['gateway_1_ratio_to_raw_mqtt']:.0%} of raw MQTT (goal 80 %)",
+             f"  gateway, 2 processes  {st['gateway_2_msgs_per_s']:>8,} msg/s = {st['gateway_2_over_1']:.2f}x one (goal 1.6x);"
+             f" peak RSS {st['gateway_peak_rss_mb']} MB",
+             f"  streams, 1 worker     {st['streams_readings_per_s']:>8,} readings/s = "
+             f"{st['streams_ratio_to_raw_kafka_consume']:.0%} of raw consume, {st['streams_over_gateway_1']:.2f}x one gateway",
+             f"  sink                  {st['sink_rows_per_s']:>8,} rows/s = {st['sink_ratio_to_binary_copy']:.0%} of binary COPY"
+             f" (goal 70 %); staging + ON CONFLICT alone {st['staging_on_conflict_rows_per_s']:,}", "",
+             "end to end",
+             f"  backlog of {e['backlog_messages']:,} drained in {e['drain_seconds']} s: {e['drain_msgs_per_s']:,} msg/s = "
+             f"{e['drain_values_per_s']:,} values/s, lost {e['lost']} (goal 5,000 msg/s)",
+             f"  live at {e['live_rate_target']:,} msg/s: publish -> row p50 {e['latency_p50_s']} s, p95 "
+             f"{e['latency_p95_s']} s, p99 {e['latency_p99_s']} s (goal p99 2 s)",
+             f"  window end -> aggregate row (lateness excluded): p50 {e['window_to_row_p50_s']} s, p99 "
+             f"{e['window_to_row_p99_s']} s (goal 5 s)",
+             f"  peak RSS (MB): drain {e['rss_mb_drain']}, whole run {e['rss_mb_all']}"]
+    return "\n".join(lines)
+
+
+def plot(r: dict, path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    drain = r["series"]["drain"]
+    lat = r["series"]["latency"]
+    fig, (a, b) = plt.subplots(2, 1, figsize=(9, 7))
+    ts = [t for t, _ in drain]
+    rates = [0.0] + [(n2 - n1) / (t2 - t1) for (t1, n1), (t2, n2) in zip(drain, drain[1:])]
+    a.plot(ts, rates)
+    a.set_title(f"backlog drain: readings stored per second ({r['end_to_end']['drain_msgs_per_s']:,} msg/s mean)")
+    a.set_xlabel("s since the platform started")
+    b.plot([t for t, _, _ in lat], [p for _, p, _ in lat], label="p50")
+    b.plot([t for t, _, _ in lat], [p for _, _, p in lat], label="p99")
+    b.set_title("live load: publish -> row in TimescaleDB, seconds")
+    b.set_xlabel("s since the live load started")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--e2e-runs", type=int, default=1)
+    ap.add_argument("--mqtt-messages", type=int, default=20_000)
+    ap.add_argument("--kafka-messages", type=int, default=100_000)
+    ap.add_argument("--stream-readings", type=int, default=60_000)
+    ap.add_argument("--sink-rows", type=int, default=100_000)
+    ap.add_argument("--e2e-messages", type=int, default=100_000)
+    ap.add_argument("--latency-seconds", type=float, default=60)
+    args = ap.parse_args()
+    report = measure(args)
+    folder = RESULTS / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(report, indent=2))
+    text = table(report)
+    (folder / "report.txt").write_text(text + "\n")
+    plotted = plot(report, folder / "throughput_latency.png")
+    print(text)
+    print(f"\nreport: {folder}/report.json, report.txt" + (", throughput_latency.png" if plotted else ""))
+
+
+if __name__ == "__main__":
+    main()
