@@ -97,7 +97,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
         live_rate = max(50.0, drain_rate * live_share)
         phase_start = time.time()
         load = run_load(fleet, host, port, rate=live_rate, duration_s=latency_s,
-                        processes=2 if live_rate > 3000 else 1, seed=11)
+                        processes=2 if live_rate > 3000 else 1, seed=11, root=root)
         time.sleep(LATENESS_S + 15)
         with psycopg.connect(dsn, autocommit=True) as conn:
             lat = conn.execute("""

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                     topic_root=args.root)
     if args.mode == "load":
         report = run_load(registry, host, port, rate=args.rate, duration_s=args.duration, processes=args.processes,
-                          seed=args.seed)
+                          seed=args.seed, root=args.root)
     elif args.mode == "realtime":
         report = run_realtime(registry, host, port, duration_s=args.duration, cfg=cfg).as_dict()
     else:

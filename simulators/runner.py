@@ -7,6 +7,7 @@ says what the platform must have accepted and what it must have rejected, by rea
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import sys
 import time
 from collections import Counter
@@ -116,10 +117,10 @@ def run_realtime(registry, host, port, *, duration_s: float, cfg=SimConfig(), **
 
 
 def _load_worker(args) -> dict:
-    registry_json, host, port, rate, duration_s, index, seed = args
+    registry_json, host, port, rate, duration_s, index, seed, root = args
     registry = DeviceRegistry.from_json(registry_json)
     cfg = SimConfig(seed=seed + index, hostile_share=0.0, fault_share=0.0, ngsi_share=0.0, senml_share=0.0,
-                    interval_override_s=len(registry) / rate)
+                    interval_override_s=len(registry) / rate, topic_root=root)
     start = datetime.now(timezone.utc)
     report = run_timed(registry, host, port, start=start, end=start + timedelta(seconds=duration_s), wall_s=duration_s,
                        cfg=cfg, client_id=f"citysense-load-{seed}-{index}", progress=index == 0, mode="load")
@@ -127,15 +128,16 @@ def _load_worker(args) -> dict:
 
 
 def run_load(registry: DeviceRegistry, host: str, port: int, *, rate: float, duration_s: float, processes: int = 1,
-             seed: int = 7) -> dict:
+             seed: int = 7, root: str = "citysense") -> dict:
     """Load mode: the registry's devices at `rate` messages/s in total for `duration_s`, split over
     `processes` publisher processes (one paho process tops out near 4,400 QoS 1 messages/s)."""
     devices = list(registry)
     slices = [DeviceRegistry(devices[i::processes]) for i in range(processes)]
-    args = [(s.to_json(), host, port, rate / processes, duration_s, i, seed) for i, s in enumerate(slices)]
+    args = [(s.to_json(), host, port, rate / processes, duration_s, i, seed, root) for i, s in enumerate(slices)]
     started = time.monotonic()
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        parts = pool.map(_load_worker, args)
+    # A pool of executors (a dead worker raises BrokenProcessPool instead of hanging like Pool.map).
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_load_worker, args))
     total = {k: sum(p[k] for p in parts) for k in ("published", "acked_by_broker", "errors", "expected_accepted")}
     total.update(mode="load", processes=processes, seconds=round(time.monotonic() - started, 1),
                  rate_msgs_per_s=round(total["published"] / (time.monotonic() - started)))

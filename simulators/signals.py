@@ -58,8 +58,9 @@ class DeviceSignal:
     def _air_quality(self, ts: datetime, dt_s: float) -> dict[str, float]:
         h = local_hour(ts)
         traffic = traffic_level(ts)
-        inversion = 1.0 + 0.9 * math.exp(-((((h + 4) % 24) - 9) / 3.5) ** 2)  # peak ~05:00, high at night
-        pm25 = max(3.0, self.base * winter_factor(ts) * (28 * inversion + 45 * traffic) + self._noise(4))
+        night = 0.5 * (1 + math.cos(2 * math.pi * (h - 3) / 24))  # 1 at 03:00, 0 at 15:00
+        inversion = 1.0 + 1.2 * night  # a shallow mixing layer traps particles at night and early morning
+        pm25 = max(3.0, self.base * winter_factor(ts) * (28 * inversion + 30 * traffic) + self._noise(4))
         no2 = max(2.0, self.base * (18 + 70 * traffic) + self._noise(5))
         o3 = max(2.0, self.base * (25 + 110 * math.exp(-((h - 14) / 3) ** 2)) + self._noise(6))
         return {"pm2_5": round(pm25, 1), "pm10": round(pm25 * 1.6 + abs(self._noise(6)), 1),
