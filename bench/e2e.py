@@ -106,8 +106,9 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
             win = conn.execute("""
                 SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP
                        (ORDER BY extract(epoch FROM stored_at - window_end) - %s), count(*)
-                FROM aggregates WHERE window_s = 60 AND window_start >= to_timestamp(%s)""",
+                FROM aggregates WHERE window_s = 60 AND window_end > to_timestamp(%s)""",
                                (LATENESS_S, phase_start)).fetchone()
+            agg_total, agg_last = conn.execute("SELECT count(*), max(window_start) FROM aggregates").fetchone()
             lat_series = conn.execute("""
                 SELECT extract(epoch FROM date_trunc('second', ts)) - %s AS t,
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - ts)),
@@ -124,6 +125,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
             "latency_p99_s": round(lat[0][2], 3), "latency_rows": lat[1],
             "window_to_row_p50_s": round(win[0][0], 3) if win[1] else None,
             "window_to_row_p99_s": round(win[0][2], 3) if win[1] else None, "windows": win[1],
+            "aggregates_total": agg_total, "aggregates_last_window": str(agg_last), "phase_start": phase_start,
             "rss_mb_drain": {k: round(v) for k, v in rss_drain.items()},
             "rss_mb_all": {k: round(v) for k, v in rss_all.items()},
             "series_drain": series, "series_latency": [(float(t), p50, p99) for t, p50, p99 in lat_series],
