@@ -81,60 +81,11 @@ def measure(args) -> dict:
 
 
 def streams_rate_once(s: StackSettings, n: int) -> float:
-    import asyncio
-    import os
-    import sys
-    import tempfile
-
-    run = uuid.uuid4().hex[:8]
-    topic = f"bench{run}.readings.v1"
-    asyncio.run(streams_rate.produce(s.kafka_bootstrap, topic, n))
-    port = 19170
-    tmp = Path(tempfile.mkdtemp(prefix="bench-streams-"))
-    env = {**os.environ, "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
-           f"bench{run}", "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
-           "CITYSENSE_STREAMS_DATA_DIR": str(tmp), "CITYSENSE_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "streams"], env=env,
-                            stdout=open(tmp / "worker.log", "wb"), stderr=subprocess.STDOUT)
-    first = None
-    while True:
-        got = streams_rate.processed(port)
-        if first is None and got > 0:
-            first = (time.perf_counter(), got)
-        if got >= n:
-            break
-        time.sleep(0.1)
-    proc.terminate()
-    proc.wait(30)
-    return (n - first[1]) / (time.perf_counter() - first[0])
+    return streams_rate.measure(s.kafka_bootstrap, n)[0]
 
 
 def sink_once(s: StackSettings, n: int) -> dict:
-    import asyncio
-
-    import psycopg
-    from psycopg import sql
-
-    from storage.migrate import migrate
-
-    run = uuid.uuid4().hex[:8]
-    prefix = f"benchsink{run}"
-    asyncio.run(streams_rate.produce(s.kafka_bootstrap, f"{prefix}.readings.v1", n))
-    rows = sink_rate.fetch_rows(s.kafka_bootstrap, f"{prefix}.readings.v1", n)
-    db = f"bench_{run}"
-    with psycopg.connect(s.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
-    dsn = s.database_url.rsplit("/", 1)[0] + f"/{db}"
-    try:
-        migrate(dsn)
-        copy = sink_rate.plain_copy(dsn, rows, 5000)
-        psql = psql_copy(dsn, rows)
-        upsert = sink_rate.staged_upsert(dsn, rows, 5000)
-        sink, _ = sink_rate.sink_rate(dsn, s.kafka_bootstrap, prefix, n)
-    finally:
-        with psycopg.connect(s.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db)))
-    return {"copy": copy, "psql": psql, "upsert": upsert, "sink": sink}
+    return sink_rate.measure(s, n, with_psql=psql_copy)
 
 
 def psql_copy(dsn: str, rows: list[tuple]) -> float:

@@ -121,28 +121,37 @@ def sink_rate(dsn: str, bootstrap: str, prefix: str, n: int) -> tuple[float, flo
     return rate, rss
 
 
+def measure(s: StackSettings, n: int, batch: int = 5000, with_psql=None) -> dict:
+    """Queue n readings; in a fresh migrated database: plain COPY, staging + ON CONFLICT, (psql), the sink."""
+    run = uuid.uuid4().hex[:8]
+    prefix = f"benchsink{run}"
+    asyncio.run(produce(s.kafka_bootstrap, f"{prefix}.readings.v1", n))
+    rows = fetch_rows(s.kafka_bootstrap, f"{prefix}.readings.v1", n)
+    db = f"bench_{run}"
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+    dsn = s.database_url.rsplit("/", 1)[0] + f"/{db}"
+    out = {}
+    try:
+        migrate(dsn)
+        out["copy"] = plain_copy(dsn, rows, batch)
+        if with_psql:
+            out["psql"] = with_psql(dsn, rows)
+        out["upsert"] = staged_upsert(dsn, rows, batch)
+        out["sink"], out["rss"] = sink_rate(dsn, s.kafka_bootstrap, prefix, n)
+    finally:
+        with psycopg.connect(s.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--readings", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=5000)
     args = ap.parse_args()
-    s = StackSettings()
-    run = uuid.uuid4().hex[:8]
-    prefix = f"benchsink{run}"
-    asyncio.run(produce(s.kafka_bootstrap, f"{prefix}.readings.v1", args.readings))
-    rows = fetch_rows(s.kafka_bootstrap, f"{prefix}.readings.v1", args.readings)
-    db = f"bench_{run}"
-    with psycopg.connect(s.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
-    dsn = s.database_url.rsplit("/", 1)[0] + f"/{db}"
-    try:
-        migrate(dsn)
-        copy = plain_copy(dsn, rows, args.batch)
-        upsert = staged_upsert(dsn, rows, args.batch)
-        sink, rss = sink_rate(dsn, s.kafka_bootstrap, prefix, args.readings)
-    finally:
-        with psycopg.connect(s.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db)))
+    r = measure(StackSettings(), args.readings, args.batch)
+    copy, upsert, sink, rss = r["copy"], r["upsert"], r["sink"], r["rss"]
     report = {"rows": args.readings, "plain_binary_copy_rows_per_s": round(copy),
               "staging_on_conflict_rows_per_s": round(upsert), "sink_rows_per_s": round(sink),
               "sink_ratio_to_copy": round(sink / copy, 3), "sink_peak_rss_mb": round(rss)}

@@ -59,17 +59,14 @@ def processed(port: int) -> float:
                  if line.startswith("citysense_streams_readings_total")), 0.0)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--readings", type=int, default=100_000)
-    args = ap.parse_args()
-    s = StackSettings()
+def measure(bootstrap: str, n: int) -> tuple[float, float, float]:
+    """Queue n readings, run one worker on them: (worker readings/s, producer alone/s, peak RSS MB)."""
     run = uuid.uuid4().hex[:8]
     topic = f"bench{run}.readings.v1"
-    produce_rate = asyncio.run(produce(s.kafka_bootstrap, topic, args.readings))
+    produce_rate = asyncio.run(produce(bootstrap, topic, n))
     port = 19170
     tmp = Path(tempfile.mkdtemp(prefix="bench-streams-"))
-    env = {**os.environ, "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
+    env = {**os.environ, "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
            f"bench{run}", "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
            "CITYSENSE_STREAMS_DATA_DIR": str(tmp), "CITYSENSE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "streams"], env=env,
@@ -77,18 +74,25 @@ def main() -> None:
     first = None
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
-        n = processed(port)
-        if first is None and n > 0:
-            first = (time.perf_counter(), n)
-        if n >= args.readings:
+        got = processed(port)
+        if first is None and got > 0:
+            first = (time.perf_counter(), got)
+        if got >= n:
             break
         time.sleep(0.1)
-    elapsed = time.perf_counter() - first[0]
-    rate = (args.readings - first[1]) / elapsed
+    rate = (n - first[1]) / (time.perf_counter() - first[0])
     rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
                    if line.startswith("VmHWM:"))) / 1024
     proc.terminate()
     proc.wait(30)
+    return rate, produce_rate, rss
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--readings", type=int, default=100_000)
+    args = ap.parse_args()
+    rate, produce_rate, rss = measure(StackSettings().kafka_bootstrap, args.readings)
     print(f"queued {args.readings:,} readings at {produce_rate:,.0f}/s (aiokafka producer alone)")
     print(f"one streams worker: {rate:,.0f} readings/s = {rate * 8:,.0f} values/s; peak RSS {rss:.0f} MB")
     print(json.dumps({"readings": args.readings, "worker_readings_per_s": round(rate),
