@@ -7,7 +7,7 @@ import base64
 import json
 from datetime import datetime, timedelta, timezone
 
-from tests.integration.helpers import Publisher, http_get, metric_value, read_topic, values
+from tests.integration.helpers import Publisher, http_get, metric_value, read_topic, values, wait_for
 
 
 def now_iso(delta_s: float = 0) -> str:
@@ -29,8 +29,9 @@ async def test_valid_reading_reaches_kafka_in_canonical_form(gw):
     assert reading["metrics"]["pm2_5"] == 41.3 and reading["metrics"]["co"] == 1200.0
     assert abs(reading["metrics"]["no2"] - 20 * 46.0055 / 24.45) < 1e-9
     assert datetime.fromisoformat(reading["ts"]) == datetime.fromisoformat(ts)
-    status, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
-    assert metric_value(metrics, "citysense_gateway_mqtt_acks_total") == 1
+    # Counters are flushed to Prometheus every 0.2 s.
+    wait_for(lambda: metric_value(http_get(f"http://127.0.0.1:{port}/metrics")[1],
+                                  "citysense_gateway_mqtt_acks_total") == 1, 10, what="one MQTT ack counted")
     assert proc.stop() == 0
 
 

@@ -107,8 +107,12 @@ async def test_two_gateways_share_the_traffic(gw):
     pub.close()
     readings = values(await read_topic(gw.kafka, gw.topics.readings, until=600, timeout=60))
     assert seqs_in(readings) == set(range(600)) and len(readings) == 600
-    counts = [metric_value(http_get(f"http://127.0.0.1:{p}/metrics")[1], "citysense_gateway_accepted_messages_total")
-              for p in (port_a, port_b)]
+    def counts() -> list[float]:
+        return [metric_value(http_get(f"http://127.0.0.1:{p}/metrics")[1], "citysense_gateway_accepted_messages_total")
+                for p in (port_a, port_b)]
+
+    wait_for(lambda: sum(counts()) == 600, 10, what="counters flushed")  # every 0.2 s
+    counts = counts()
     print(f"\ngateway A took {counts[0]:.0f}, gateway B took {counts[1]:.0f}")
     assert all(c > 0 for c in counts) and sum(counts) == 600
     assert a.stop() == 0 and b.stop() == 0
