@@ -1,0 +1,42 @@
+"""Per-message accounting: for each device, the sequence numbers it sent (as far as they reached
+storage) against the readings stored, the gaps (messages lost before the gateway, or never sent),
+and what the gateway rejected, by reason. The answer to "what was lost, where"."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+
+
+def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = None, max_gaps: int = 20) -> list[dict]:
+    now = now or datetime.now(timezone.utc)
+    start = now - since
+    devices = conn.execute("""
+        WITH s AS (SELECT DISTINCT device_id, seq FROM readings
+                   WHERE ts > %(start)s AND ts <= %(now)s AND seq IS NOT NULL),
+             runs AS (SELECT device_id, seq, seq - lag(seq) OVER (PARTITION BY device_id ORDER BY seq) AS step FROM s)
+        SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS stored,
+               (max(seq) - min(seq) + 1) - count(*) AS missing,
+               coalesce(array_agg(ARRAY[seq - step + 1, seq - 1] ORDER BY seq) FILTER (WHERE step > 1), '{}') AS gaps
+        FROM runs GROUP BY device_id ORDER BY device_id""", {"start": start, "now": now}).fetchall()
+    unsequenced = dict(conn.execute("""
+        SELECT device_id, count(DISTINCT ts) FROM readings
+        WHERE ts > %(start)s AND ts <= %(now)s AND seq IS NULL GROUP BY 1""", {"start": start, "now": now}).fetchall())
+    rejects: dict[str, dict[str, int]] = {}
+    for device, reason, n in conn.execute("""
+            SELECT coalesce(device_id, '(no device in topic)'), reason, count(*) FROM deadletters
+            WHERE received_at > %(start)s AND received_at <= %(now)s GROUP BY 1, 2""", {"start": start, "now": now}):
+        rejects.setdefault(device, {})[reason] = n
+    out = []
+    seen = set()
+    for device_id, first, last, stored, missing, gaps in devices:
+        seen.add(device_id)
+        out.append({"device_id": device_id, "first_seq": first, "last_seq": last, "stored": stored,
+                    "missing": missing, "gaps": [tuple(g) for g in gaps[:max_gaps]],
+                    "stored_without_seq": unsequenced.get(device_id, 0), "rejected": rejects.get(device_id, {})})
+    for device_id in sorted((set(unsequenced) | set(rejects)) - seen):
+        out.append({"device_id": device_id, "first_seq": None, "last_seq": None, "stored": 0, "missing": None,
+                    "gaps": [], "stored_without_seq": unsequenced.get(device_id, 0),
+                    "rejected": rejects.get(device_id, {})})
+    return out
