@@ -15,26 +15,18 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from bench.mqtt_backlog import create_session, publish_backlog
 from simulators.fleet import load_fleet
 from simulators.runner import run_load
 from stack.settings import StackSettings
-from storage.migrate import migrate
+from bench.procstat import peak_rss_mb
+from storage import databases
 from storage.registry_db import seed
 from telemetry.districts import DistrictRegistry
 from telemetry.topics import shared_filter, uplink_topic
 
 LATENESS_S = 30
-
-
-def _hwm_mb(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
 
 
 def _healthy(port: int) -> bool:
@@ -52,12 +44,9 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     fleet = load_fleet(devices)
     fleet.write(tmp / "devices.json")
-    with psycopg.connect(s.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
-    dsn = s.database_url.rsplit("/", 1)[0] + f"/{db}"
+    dsn = databases.create(s.database_url, db)
     procs: dict[str, subprocess.Popen] = {}
     try:
-        migrate(dsn)
         seed(dsn, DistrictRegistry.default(), fleet)
         gw_id, group = f"gw-{run}", f"bench-{run}"
         create_session(host, port, gw_id, shared_filter(group, root))
@@ -92,7 +81,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
             drain_end = time.monotonic() - t_start
             stored = n
         drain_rate = stored / drain_end
-        rss_drain = {name: _hwm_mb(p.pid) for name, p in procs.items()}
+        rss_drain = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
         # (2) live load at half the drain rate, timestamps = publish time
         live_rate = max(50.0, drain_rate * live_share)
         phase_start = time.time()
@@ -114,7 +103,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - ts)),
                        percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - ts))
                 FROM readings WHERE ts >= to_timestamp(%s) GROUP BY 1 ORDER BY 1""", (phase_start, phase_start)).fetchall()
-        rss_all = {name: _hwm_mb(p.pid) for name, p in procs.items()}
+        rss_all = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
         return {
             "backlog_messages": messages, "devices": devices, "backlog_publish_rate": round(publish_rate),
             "drain_seconds": round(drain_end, 1), "drain_msgs_per_s": round(drain_rate),
@@ -138,5 +127,4 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
-        with psycopg.connect(s.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
+        databases.drop(s.database_url, db)

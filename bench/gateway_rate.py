@@ -22,6 +22,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from bench.procstat import peak_rss_mb
 from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
 from stack.settings import StackSettings
 from telemetry.topics import shared_filter, uplink_topic
@@ -77,8 +78,7 @@ def gateway_drain(host: str, port: int, bootstrap: str, n: int, processes: int =
         time.sleep(0.05)
     elapsed = time.perf_counter() - first
     for p in procs:
-        rss.append(int(next(line.split()[1] for line in Path(f"/proc/{p.pid}/status").read_text().splitlines()
-                            if line.startswith("VmHWM:"))) / 1024)
+        rss.append(peak_rss_mb(p.pid))
         p.terminate()
         p.wait(30)
     return n / elapsed, rss

@@ -27,7 +27,8 @@ import psycopg
 from psycopg import sql
 
 from bench.streams_rate import produce
-from storage.migrate import migrate
+from bench.procstat import peak_rss_mb
+from storage import databases
 from storage.rows import READINGS, reading_row
 from storage.writer import BatchWriter
 from stack.settings import StackSettings
@@ -114,8 +115,7 @@ def sink_rate(dsn: str, bootstrap: str, prefix: str, n: int) -> tuple[float, flo
             break
         time.sleep(0.05)
     rate = (n - first[1]) / (time.perf_counter() - first[0])
-    rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
-                   if line.startswith("VmHWM:"))) / 1024
+    rss = peak_rss_mb(proc.pid)
     proc.terminate()
     proc.wait(30)
     return rate, rss
@@ -127,21 +127,13 @@ def measure(s: StackSettings, n: int, batch: int = 5000, with_psql=None) -> dict
     prefix = f"benchsink{run}"
     asyncio.run(produce(s.kafka_bootstrap, f"{prefix}.readings.v1", n))
     rows = fetch_rows(s.kafka_bootstrap, f"{prefix}.readings.v1", n)
-    db = f"bench_{run}"
-    with psycopg.connect(s.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
-    dsn = s.database_url.rsplit("/", 1)[0] + f"/{db}"
     out = {}
-    try:
-        migrate(dsn)
+    with databases.scratch(s.database_url, f"bench_{run}") as dsn:
         out["copy"] = plain_copy(dsn, rows, batch)
         if with_psql:
             out["psql"] = with_psql(dsn, rows)
         out["upsert"] = staged_upsert(dsn, rows, batch)
         out["sink"], out["rss"] = sink_rate(dsn, s.kafka_bootstrap, prefix, n)
-    finally:
-        with psycopg.connect(s.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db)))
     return out
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from bench.procstat import peak_rss_mb
 from runtime.kafka_topics import ensure_topics
 from stack.settings import StackSettings
 from telemetry.topics import district_key
@@ -81,8 +82,7 @@ def measure(bootstrap: str, n: int) -> tuple[float, float, float]:
             break
         time.sleep(0.1)
     rate = (n - first[1]) / (time.perf_counter() - first[0])
-    rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
-                   if line.startswith("VmHWM:"))) / 1024
+    rss = peak_rss_mb(proc.pid)
     proc.terminate()
     proc.wait(30)
     return rate, produce_rate, rss

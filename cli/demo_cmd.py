@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from simulators.runner import run_accelerated
     from stack import control
     from stack.settings import StackSettings
-    from storage.migrate import migrate
+    from storage import databases
     from storage.registry_db import seed
     from telemetry.districts import DistrictRegistry
 
@@ -74,14 +74,8 @@ def run(args: argparse.Namespace) -> int:
     control.up(stack)
     # The demo gets a database of its own, made afresh each run: a second run re-simulates the same
     # hours, whose windows would otherwise meet the first run's under the same unique keys.
-    from psycopg import sql
-
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DEMO_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEMO_DB)))
-    dsn = stack.database_url.rsplit("/", 1)[0] + f"/{DEMO_DB}"
     print(f"2/6 database {DEMO_DB}: migrations and the fleet's registry …", flush=True)
-    migrate(dsn)
+    dsn = databases.create(stack.database_url, DEMO_DB, replace=True)
     registry_file = stack.root / "registry" / "devices.json"
     fleet = build_fleet()
     fleet.write(registry_file)

@@ -171,11 +171,11 @@ def run_query(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from storage import queries
+    import psycopg
+
     from storage.audit import audit
 
-    with queries.connect(_settings().dsn) as conn:
-        conn.row_factory = psycopg_tuple_rows()
+    with psycopg.connect(_settings().dsn, connect_timeout=5) as conn:
         report = audit(conn, args.since)
     if args.json:
         print(json.dumps(report, default=str, ensure_ascii=False, indent=2))
@@ -190,9 +190,3 @@ def run_audit(args: argparse.Namespace) -> int:
     lost = sum(d["missing"] or 0 for d in report)
     print(f"{len(report)} devices; sequence numbers missing in storage: {lost}")
     return 0
-
-
-def psycopg_tuple_rows():
-    from psycopg.rows import tuple_row
-
-    return tuple_row

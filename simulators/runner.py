@@ -33,6 +33,7 @@ class Report:
     seconds: float = 0.0
     sim_start: str = ""
     sim_end: str = ""
+    progress_step: int = -1  # the last tenth printed to a log (not a terminal)
 
     @property
     def rate(self) -> float:
@@ -51,9 +52,9 @@ def _progress(report: Report, total_sim: float, done_sim: float, started: float)
     frac = min(1.0, done_sim / total_sim) if total_sim else 1.0
     tty = sys.stderr.isatty()
     step = int(frac * 10)
-    if not tty and step == getattr(report, "_last_step", -1):
+    if not tty and step == report.progress_step:
         return
-    report._last_step = step  # type: ignore[attr-defined]
+    report.progress_step = step
     bar = "█" * int(frac * width) + "·" * (width - int(frac * width))
     elapsed = time.monotonic() - started
     lead, end = ("\r", "") if tty else ("", "\n")

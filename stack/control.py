@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -51,7 +52,7 @@ def install(settings: StackSettings) -> None:
         raise InstallError(f"{script} not found: run citysense from its checkout, or set CITYSENSE_STACK_REPO_DIR")
     logger.info("installing prerequisites with %s", script)
     subprocess.run(["bash", str(script), "--system"], check=True, env={
-        **__import__("os").environ, "CITYSENSE_STACK_DIR": str(settings.root)})
+        **os.environ, "CITYSENSE_STACK_DIR": str(settings.root)})
 
 
 def up(settings: StackSettings) -> dict[str, str]:

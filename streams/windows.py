@@ -108,8 +108,11 @@ def apply(state: dict, district: int, items: Iterable[tuple[int, dict]], cfg: Wi
                     aggregation.add(w["agg"], metric, value, weight)
                 else:
                     w["excluded"] += 1
-        device = state["devices"].setdefault(r["device_id"], {"last_ms": ts, "win": {}})
-        device["last_ms"] = max(device["last_ms"], ts)
+        device = state["devices"].get(r["device_id"])
+        if device is None:  # not setdefault: no dict built per reading on this hot path
+            device = state["devices"][r["device_id"]] = {"last_ms": ts, "win": {}}
+        elif ts > device["last_ms"]:
+            device["last_ms"] = ts
         if measuring:
             start = ts - ts % (smallest * 1000)
             for metric in DEVICE_METRICS.intersection(r["metrics"]):

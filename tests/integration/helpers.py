@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -158,20 +157,8 @@ def values(records) -> list[dict]:
     return [json.loads(r.value) for r in records]
 
 
-@contextlib.contextmanager
 def fresh_database(database_url: str, name: str):
-    """A new database (TimescaleDB comes from template1), migrated; dropped afterwards. Yields its DSN."""
-    import psycopg
-    from psycopg import sql
+    """A new migrated database (TimescaleDB comes from template1), dropped afterwards. Yields its DSN."""
+    from storage.databases import scratch
 
-    from storage.migrate import migrate
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = database_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate(dsn)
-        yield dsn
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    return scratch(database_url, name)
