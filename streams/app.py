@@ -14,9 +14,11 @@ import logging
 import time
 
 import faust
+from faust.types import TP
 from aiokafka.errors import KafkaError
 
 from runtime.http import OpsServer
+from streams import gaps
 from streams.metrics import StreamsMetrics
 from streams.processor import Processor
 from streams.rules import Rules
@@ -94,12 +96,33 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 backoff = min(backoff * 2, 5.0)
 
     loaded: set[int] = set()  # partitions whose district states were loaded in this assignment
+    expected: dict[int, int] = {}  # partition -> next readings offset to apply (streams/gaps.py)
+    bridged: set[int] = set()  # partitions whose Faust commit position was bridged in this assignment
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender, revoked, **kwargs) -> None:
         for tp in revoked:
             if tp.topic == source.get_topic_name():
                 loaded.discard(tp.partition)
+                expected.pop(tp.partition, None)
+                bridged.discard(tp.partition)
+
+    async def mark_done_for_faust(batch_firsts: dict[int, int], skipped: list[tuple[int, int, int]]) -> None:
+        """Tell Faust's consumer that offsets it never delivered are done, or its commits stop there.
+
+        Faust commits only consecutive acknowledged offsets from its committed position. Records it
+        skipped and we fetched (streams/gaps.py) are done; so is everything between the committed
+        position and the first offset Faust delivered in a new assignment (applied before, or fetched).
+        """
+        ranges = list(skipped)
+        for partition, first in batch_firsts.items():
+            if partition not in bridged:
+                bridged.add(partition)
+                committed = app.consumer._committed_offset.get(TP(source.get_topic_name(), partition))
+                if committed is not None and first > committed:
+                    ranges.append((partition, committed, first))
+        for partition, start, end in ranges:
+            await app.consumer._add_gap(TP(source.get_topic_name(), partition), start, end - 1)
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
@@ -109,6 +132,9 @@ def build_app(settings: StreamsSettings) -> faust.App:
                     state.data.pop(key, None)
                 else:
                     state.data[key] = value
+            applied = [v["last_offset"] for v in latest.values() if v and v.get("last_offset", -1) >= 0]
+            if applied:
+                expected[p] = max(applied) + 1
             loaded.add(p)
             logger.info("loaded the state of %d districts of partition %d", len(latest), p)
 
@@ -118,12 +144,19 @@ def build_app(settings: StreamsSettings) -> faust.App:
             started = time.monotonic()
             processor.registry = registry.current()
             batch = [(e.message.partition, e.message.offset, e.message.key, e.message.value) for e in events]
+            firsts: dict[int, int] = {}
+            for partition, offset, _, _ in batch:
+                firsts[partition] = min(offset, firsts.get(partition, offset))
             await ensure_loaded({p for p, _, _, _ in batch})
+            batch, skipped = await gaps.complete(batch, expected, settings.kafka_bootstrap_servers,
+                                                 source.get_topic_name())
             outcome = processor.process(batch, state.data)
             await publish(outcome.outputs)
             for key, value in outcome.states.items():
                 state.data[key] = value
                 state.send_changelog(outcome.partitions[key], key, value)
+            gaps.advance(batch, expected)
+            await mark_done_for_faust(firsts, skipped)
             metrics.events.inc(len(batch))
             for what, n in outcome.counts.items():
                 metrics.counts.labels(what).inc(n)

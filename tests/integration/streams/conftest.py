@@ -7,7 +7,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
 
 from runtime.kafka_topics import ensure_topics
 from telemetry.topics import KafkaTopics, district_key
@@ -45,6 +47,19 @@ class StreamsEnv:
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90,
                  what=f"streams worker {name} up (log {proc.log_file})")
         return proc, port
+
+    async def uncommitted(self, app: str) -> dict[int, tuple[int, int]]:
+        """Partitions the group `app` has not committed to their end: partition -> (committed, end)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+        await admin.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(app)
+        finally:
+            await admin.close()
+        async with AIOKafkaConsumer(bootstrap_servers=self.kafka) as consumer:
+            ends = await consumer.end_offsets([TopicPartition(self.readings_topic, p) for p in range(12)])
+        done = {tp.partition: committed[tp].offset if tp in committed else 0 for tp in ends}
+        return {tp.partition: (done[tp.partition], end) for tp, end in ends.items() if done[tp.partition] < end}
 
     @staticmethod
     def processed(port: int) -> float:
