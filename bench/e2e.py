@@ -19,6 +19,7 @@ import psycopg
 from bench.mqtt_backlog import create_session, publish_backlog
 from simulators.fleet import load_fleet
 from simulators.runner import run_load
+from stack.broker_auth import local_access
 from stack.settings import StackSettings
 from bench.procstat import peak_rss_mb
 from storage import databases
@@ -38,7 +39,7 @@ def _healthy(port: int) -> bool:
 
 def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, live_share: float = 0.5) -> dict:
     s = StackSettings()
-    host, port = s.mqtt_endpoint
+    access = local_access(s)
     run = uuid.uuid4().hex[:8]
     root, db = f"e2ebench{run}", f"bench_e2e_{run}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
@@ -49,10 +50,10 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
     try:
         seed(dsn, DistrictRegistry.default(), fleet)
         gw_id, group = f"gw-{run}", f"bench-{run}"
-        create_session(host, port, gw_id, shared_filter(group, root))
+        create_session(access, gw_id, shared_filter(group, root))
         topics = [uplink_topic(d.district, d.device_id, root) for d in fleet]
-        publish_rate = publish_backlog(host, port, topics, messages, processes=2)
-        env = {**os.environ, "CITYSENSE_MQTT_HOST": host, "CITYSENSE_MQTT_PORT": str(port),
+        publish_rate = publish_backlog(access, topics, messages, processes=2)
+        env = {**os.environ, **access.gateway_env(),
                "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
                "CITYSENSE_REGISTRY": str(tmp / "devices.json"), "CITYSENSE_TOPIC_PREFIX": root,
                "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_CLIENT_ID": gw_id,
@@ -85,7 +86,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
         # (2) live load at half the drain rate, timestamps = publish time
         live_rate = max(50.0, drain_rate * live_share)
         phase_start = time.time()
-        load = run_load(fleet, host, port, rate=live_rate, duration_s=latency_s,
+        load = run_load(fleet, access, rate=live_rate, duration_s=latency_s,
                         processes=2 if live_rate > 3000 else 1, seed=11, root=root)
         time.sleep(LATENESS_S + 15)
         with psycopg.connect(dsn, autocommit=True) as conn:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.procstat import peak_rss_mb
 from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
+from stack.broker_auth import local_access
 from stack.settings import StackSettings
 from telemetry.topics import shared_filter, uplink_topic
 
@@ -41,21 +42,21 @@ def scrape(port: int) -> dict[str, float]:
     return out
 
 
-def gateway_drain(host: str, port: int, bootstrap: str, n: int, processes: int = 1) -> tuple[float, list[float]]:
+def gateway_drain(access, bootstrap: str, n: int, processes: int = 1) -> tuple[float, list[float]]:
     """Queue n messages for a fresh gateway group, start `processes` gateways, time the drain."""
     run = uuid.uuid4().hex[:8]
     root, group = f"bench{run}", f"gw-bench-{run}"
-    env_base = {**os.environ, "CITYSENSE_MQTT_HOST": host, "CITYSENSE_MQTT_PORT": str(port),
+    env_base = {**os.environ, **access.gateway_env(),
                 "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CITYSENSE_GATEWAY_TOPIC_ROOT": root,
                 "CITYSENSE_GATEWAY_TOPIC_PREFIX": f"bench{run}", "CITYSENSE_GATEWAY_SHARE_GROUP": group,
                 "CITYSENSE_LOG_LEVEL": "WARNING"}
     ids = [f"gw-bench-{run}-{i}" for i in range(processes)]
     for cid in ids:
-        create_session(host, port, cid, shared_filter(group, root))
+        create_session(access, cid, shared_filter(group, root))
     devices = [f"aq-{d}-01" for d in (288, *range(290, 301))]
     districts = [288, *range(290, 301)]
     topics = [uplink_topic(dist, dev, root) for dist, dev in zip(districts, devices)]
-    publish_backlog(host, port, topics, n)
+    publish_backlog(access, topics, n)
     procs, ports = [], []
     logs = Path(tempfile.mkdtemp(prefix="bench-gw-"))
     for i, cid in enumerate(ids):
@@ -91,18 +92,18 @@ def main() -> None:
     ap.add_argument("--processes", type=int, nargs="+", default=[1])
     args = ap.parse_args()
     s = StackSettings()
-    host, port = s.mqtt_endpoint
+    access = local_access(s)
     raw, gw = [], {p: [] for p in args.processes}
     peak = {p: 0.0 for p in args.processes}
     for _ in range(args.runs):
         cid = f"raw-{uuid.uuid4().hex[:8]}"
         root = f"rawbench{cid[4:]}"
         flt = shared_filter("rawbench", root)
-        create_session(host, port, cid, flt)
-        publish_backlog(host, port, [uplink_topic(288, "aq-288-01", root)], args.messages)
-        raw.append(raw_drain_rate(host, port, cid, flt, args.messages))
+        create_session(access, cid, flt)
+        publish_backlog(access, [uplink_topic(288, "aq-288-01", root)], args.messages)
+        raw.append(raw_drain_rate(access, cid, flt, args.messages))
         for p in args.processes:
-            rate, rss = gateway_drain(host, port, s.kafka_bootstrap, args.messages, p)
+            rate, rss = gateway_drain(access, s.kafka_bootstrap, args.messages, p)
             gw[p].append(rate)
             peak[p] = max(peak[p], *rss)
     raw_m = statistics.median(raw)

@@ -22,9 +22,11 @@ def payload(seq: int, base: datetime) -> bytes:
     return json.dumps({"ts": ts, "seq": seq, "metrics": AIR_METRICS}).encode()
 
 
-def create_session(host: str, port: int, client_id: str, shared_filter: str) -> None:
-    """Connect once with a persistent session and subscribe, so the broker queues for it."""
+def create_session(access, client_id: str, shared_filter: str) -> None:
+    """Connect once with a persistent session (the gateway's account) and subscribe, so the broker queues for it."""
+    host, port = access.service
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    c.username_pw_set(*access.gateway)
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 3600
     done = threading.Event()
@@ -37,9 +39,11 @@ def create_session(host: str, port: int, client_id: str, shared_filter: str) -> 
     c.loop_stop()
 
 
-def _publish_part(host: str, port: int, topics: list[str], seqs: range, base_iso: str) -> None:
+def _publish_part(access, topics: list[str], seqs: range, base_iso: str) -> None:
     base = datetime.fromisoformat(base_iso)
+    host, port = access.service
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    c.username_pw_set(*access.bridge)
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
     c.connect(host, port)
@@ -51,12 +55,12 @@ def _publish_part(host: str, port: int, topics: list[str], seqs: range, base_iso
     c.loop_stop()
 
 
-def publish_backlog(host: str, port: int, topics: list[str], n: int, processes: int = 2) -> float:
-    """Publish n messages from `processes` publisher processes; returns the publish rate."""
+def publish_backlog(access, topics: list[str], n: int, processes: int = 2) -> float:
+    """Publish n messages from `processes` publisher processes (the bridge account); returns the publish rate."""
     base = (datetime.now(timezone.utc) - timedelta(seconds=n / 1000 + 60)).isoformat()
     chunk = (n + processes - 1) // processes
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_publish_part, args=(host, port, topics, range(i * chunk, min(n, (i + 1) * chunk)),
+    procs = [ctx.Process(target=_publish_part, args=(access, topics, range(i * chunk, min(n, (i + 1) * chunk)),
                                                       base)) for i in range(processes)]
     start = time.perf_counter()
     for p in procs:
@@ -66,10 +70,12 @@ def publish_backlog(host: str, port: int, topics: list[str], n: int, processes: 
     return n / (time.perf_counter() - start)
 
 
-def raw_drain_rate(host: str, port: int, client_id: str, shared_filter: str, n: int, timeout_s: float = 300) -> float:
+def raw_drain_rate(access, client_id: str, shared_filter: str, n: int, timeout_s: float = 300) -> float:
     """Connect to the persistent session and drain n queued messages with paho alone: MQTT 5,
     manual acks, ReceiveMaximum as the gateway uses; returns messages/s."""
+    host, port = access.service
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+    c.username_pw_set(*access.gateway)
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 3600
     props.ReceiveMaximum = 1000

@@ -19,6 +19,7 @@ from bench import gateway_rate, sink_rate, streams_rate
 from bench.e2e import run_e2e
 from bench.kafka_raw import raw_kafka
 from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
+from stack.broker_auth import local_access
 from stack.settings import StackSettings
 from telemetry.topics import shared_filter, uplink_topic
 
@@ -29,26 +30,26 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def raw_mqtt(host: str, port: int, n: int) -> float:
+def raw_mqtt(access, n: int) -> float:
     cid = f"raw-{uuid.uuid4().hex[:8]}"
     root = f"rawbench{cid[4:]}"
     flt = shared_filter("rawbench", root)
-    create_session(host, port, cid, flt)
-    publish_backlog(host, port, [uplink_topic(288, "aq-288-01", root)], n)
-    return raw_drain_rate(host, port, cid, flt, n)
+    create_session(access, cid, flt)
+    publish_backlog(access, [uplink_topic(288, "aq-288-01", root)], n)
+    return raw_drain_rate(access, cid, flt, n)
 
 
 def measure(args) -> dict:
     s = StackSettings()
-    host, port = s.mqtt_endpoint
+    access = local_access(s)
     out: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                           text=True).stdout.strip(), "runs": args.runs}
     raw, gw1, gw2, rss = [], [], [], 0.0
     for _ in range(args.runs):
-        raw.append(raw_mqtt(host, port, args.mqtt_messages))
-        r1, m1 = gateway_rate.gateway_drain(host, port, s.kafka_bootstrap, args.mqtt_messages, 1)
-        r2, m2 = gateway_rate.gateway_drain(host, port, s.kafka_bootstrap, args.mqtt_messages, 2)
+        raw.append(raw_mqtt(access, args.mqtt_messages))
+        r1, m1 = gateway_rate.gateway_drain(access, s.kafka_bootstrap, args.mqtt_messages, 1)
+        r2, m2 = gateway_rate.gateway_drain(access, s.kafka_bootstrap, args.mqtt_messages, 2)
         gw1.append(r1)
         gw2.append(r2)
         rss = max(rss, *m1, *m2)

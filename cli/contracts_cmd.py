@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
     d.set_defaults(func=run_devices)
+    ls.set_defaults(func=run_devices)
+    from cli import devices_cmd
+
+    devices_cmd.register(dsub)
 
     a = sub.add_parser("aqi", help="VN_AQI from hourly or daily concentrations (JSON on stdin)")
     mode = a.add_mutually_exclusive_group(required=True)

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from simulators.province import SimConfig
     from simulators.runner import run_accelerated
     from stack import control
+    from stack.broker_auth import local_access
     from stack.settings import StackSettings
     from storage import databases
     from storage.registry_db import seed
@@ -82,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     seed(dsn, DistrictRegistry.default(), fleet)
 
     run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-    host, port = stack.mqtt_endpoint
-    env = {**os.environ, "CITYSENSE_MQTT_HOST": host, "CITYSENSE_MQTT_PORT": str(port),
+    access = local_access(stack, [d.device_id for d in fleet])  # per-device credentials on the broker
+    env = {**os.environ, **access.gateway_env(),
            "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
            "CITYSENSE_REGISTRY": str(registry_file), "CITYSENSE_TOPIC_PREFIX": f"demo{run_id}",
            "CITYSENSE_GATEWAY_CLIENT_ID": f"demo-gw-{run_id}", "CITYSENSE_GATEWAY_SHARE_GROUP": f"demo-{run_id}",
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"the {name} exited: see {stack.logs}/demo-{name}.log", file=sys.stderr)
                 return 1
         print(f"4/6 simulating {args.sim_hours:g} h of the province in {args.wall_seconds:g} s …", flush=True)
-        report = run_accelerated(fleet, host, port, sim_hours=args.sim_hours, wall_s=args.wall_seconds,
+        report = run_accelerated(fleet, access, sim_hours=args.sim_hours, wall_s=args.wall_seconds,
                                  cfg=SimConfig(), client_id=f"demo-sim-{run_id}")
         print("5/6 waiting until everything is stored …", flush=True)
         expected = report.accepted_keys

@@ -26,9 +26,23 @@ def run_gateway(args: argparse.Namespace) -> int:
     from gateway.service import Gateway
     from gateway.settings import GatewaySettings
 
-    gateway = Gateway(GatewaySettings())
+    settings = GatewaySettings()
+    if settings.mqtt_password is None and settings.mqtt_username:
+        settings = _local_stack_password(settings)
+    gateway = Gateway(settings)
     asyncio.run(_until_signalled(gateway.run))
     return 0
+
+
+def _local_stack_password(settings):
+    """Local development: the password of the gateway's account on the local stack's broker."""
+    from pydantic import SecretStr
+
+    from stack.broker_auth import load
+    from stack.settings import StackSettings
+
+    password = load(StackSettings())["services"].get(settings.mqtt_username)
+    return settings.model_copy(update={"mqtt_password": SecretStr(password)}) if password else settings
 
 
 def run_streams(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ def registry_path(arg: Path | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stack.broker_auth import local_access
     from stack.settings import StackSettings
     from telemetry.devices import DeviceRegistry
 
@@ -59,16 +60,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"no registry at {path}: run `citysense simulate setup` first", flush=True)
         return 1
     registry = DeviceRegistry.from_file(path)
-    host, port = StackSettings().mqtt_endpoint
+    # Each device publishes with its own credentials (provisioned on the local broker if new).
+    access = local_access(StackSettings(), [d.device_id for d in registry])
     cfg = SimConfig(seed=args.seed, hostile_share=args.hostile_share, fault_share=args.fault_share,
                     topic_root=args.root)
     if args.mode == "load":
-        report = run_load(registry, host, port, rate=args.rate, duration_s=args.duration, processes=args.processes,
+        report = run_load(registry, access, rate=args.rate, duration_s=args.duration, processes=args.processes,
                           seed=args.seed, root=args.root)
     elif args.mode == "realtime":
-        report = run_realtime(registry, host, port, duration_s=args.duration, cfg=cfg).as_dict()
+        report = run_realtime(registry, access, duration_s=args.duration, cfg=cfg).as_dict()
     else:
-        report = run_accelerated(registry, host, port, sim_hours=args.sim_hours, wall_s=args.wall_seconds,
+        report = run_accelerated(registry, access, sim_hours=args.sim_hours, wall_s=args.wall_seconds,
                                  cfg=cfg).as_dict()
     if args.json:
         print(json.dumps(report))

@@ -1,7 +1,7 @@
 """Settings of the gateway (env prefix CITYSENSE_GATEWAY_), read in one place.
 
 The broker endpoints are shared with the other services and the local stack:
-CITYSENSE_MQTT_HOST, CITYSENSE_MQTT_PORT, CITYSENSE_KAFKA_BOOTSTRAP_SERVERS (a CITYSENSE_GATEWAY_…
+CITYSENSE_MQTT_HOST, CITYSENSE_MQTT_SERVICE_PORT, CITYSENSE_KAFKA_BOOTSTRAP_SERVERS (a CITYSENSE_GATEWAY_…
 variable of the same name wins).
 """
 
@@ -23,9 +23,10 @@ class GatewaySettings(BaseSettings):
 
     # MQTT side
     mqtt_host: str = Field("127.0.0.1", validation_alias=_shared("MQTT_HOST"))
-    mqtt_port: int = Field(11883, validation_alias=_shared("MQTT_PORT"))
-    mqtt_username: str | None = None
-    mqtt_password: SecretStr | None = None
+    # The broker's listener for platform services (the local stack's 11885; devices use 11883/11884).
+    mqtt_port: int = Field(11885, validation_alias=_shared("MQTT_SERVICE_PORT"))
+    mqtt_username: str | None = "citysense-gateway"  # may subscribe to uplinks, never publish
+    mqtt_password: SecretStr | None = None  # `citysense gateway` reads the local stack's when unset
     mqtt_tls_ca: Path | None = None
     client_id: str = Field(default_factory=lambda: f"citysense-gw-{socket.gethostname()}")
     share_group: str = "citysense-gateway"

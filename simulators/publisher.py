@@ -1,4 +1,7 @@
-"""Publish over MQTT with paho at QoS 1 and count what the broker acknowledged."""
+"""Publish over MQTT with paho at QoS 1 and count what the broker acknowledged: one connection per
+device with its own credentials (the broker lets a device publish only to its own topic), and the
+bridge account for traffic that names no provisioned device (unknown devices, malformed topics:
+what an integration forwarding for others would send; the gateway rejects it with a reason)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import paho.mqtt.client as mqtt
 
 class Publisher:
     def __init__(self, host: str, port: int, client_id: str, username: str | None = None,
-                 password: str | None = None, max_inflight: int = 1000) -> None:
+                 password: str | None = None, max_inflight: int = 1000, ca_file: str | None = None) -> None:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
         if username:
             self.client.username_pw_set(username, password)
+        if ca_file:
+            self.client.tls_set(ca_certs=ca_file)
         self.client.max_inflight_messages_set(max_inflight)
         self.client.max_queued_messages_set(0)
         self.published = 0
@@ -26,8 +31,9 @@ class Publisher:
         self.client.connect(host, port, keepalive=30)
         self.client.loop_start()
         if not self._connected.wait(15):
-            raise ConnectionError(f"the simulator could not connect to MQTT {host}:{port}: is the broker up "
-                                  "(`citysense stack status`, log .stack/logs/mosquitto.log)?")
+            raise ConnectionError(f"the simulator could not connect to MQTT {host}:{port} as {username!r}: is the "
+                                  "broker up and the account provisioned (`citysense stack status`, "
+                                  "`citysense devices list`, log .stack/logs/mosquitto.log)?")
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         with self._lock:
@@ -51,3 +57,54 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class PublisherPool:
+    """Publishes each message over the connection of the device its topic names (own credentials on
+    the device listener), or over the bridge account when that device has no credentials."""
+
+    def __init__(self, access, client_id: str) -> None:
+        self.access, self.client_id = access, client_id
+        self.by_device: dict[str, Publisher] = {}
+        self.bridge: Publisher | None = None
+        self.via_bridge = 0
+
+    def _for(self, topic: str) -> Publisher:
+        parts = topic.split("/")
+        device = parts[3] if len(parts) == 5 else None
+        if device in self.access.devices:
+            if device not in self.by_device:
+                self.by_device[device] = Publisher(*self.access.device, client_id=device, username=device,
+                                                   password=self.access.devices[device], max_inflight=100)
+            return self.by_device[device]
+        if self.bridge is None:
+            self.bridge = Publisher(*self.access.service, client_id=self.client_id, username=self.access.bridge[0],
+                                    password=self.access.bridge[1])
+        self.via_bridge += 1
+        return self.bridge
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self._for(topic).publish(topic, payload)
+
+    def _all(self) -> list[Publisher]:
+        return [*self.by_device.values(), *([self.bridge] if self.bridge else [])]
+
+    @property
+    def published(self) -> int:
+        return sum(p.published for p in self._all())
+
+    @property
+    def acked(self) -> int:
+        return sum(p.acked for p in self._all())
+
+    @property
+    def errors(self) -> int:
+        return sum(p.errors for p in self._all())
+
+    def wait_acked(self, timeout_s: float = 60) -> bool:
+        deadline = time.monotonic() + timeout_s
+        return all(p.wait_acked(max(0.1, deadline - time.monotonic())) for p in self._all())
+
+    def close(self) -> None:
+        for p in self._all():
+            p.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from simulators.province import Province, SimConfig
-from simulators.publisher import Publisher
+from simulators.publisher import PublisherPool
 from telemetry.devices import DeviceRegistry
 from telemetry.validation import Accepted, ValidationPolicy, validate
 
@@ -63,13 +63,13 @@ def _progress(report: Report, total_sim: float, done_sim: float, started: float)
           end=end, file=sys.stderr, flush=True)
 
 
-def run_timed(registry: DeviceRegistry, host: str, port: int, *, start: datetime, end: datetime, wall_s: float,
+def run_timed(registry: DeviceRegistry, access, *, start: datetime, end: datetime, wall_s: float,
               cfg: SimConfig = SimConfig(), client_id: str = "citysense-simulator", progress: bool = True,
               mode: str = "accelerated") -> Report:
     """Publish the province's messages from `start` to `end` (simulated time) over `wall_s` seconds."""
     province = Province(registry, cfg)
     report = Report(mode, sim_start=start.isoformat(), sim_end=end.isoformat())
-    pub = Publisher(host, port, client_id)
+    pub = PublisherPool(access, client_id)
     policy = ValidationPolicy(topic_root=cfg.topic_root)
     factor = (end - start).total_seconds() / wall_s
     t0 = time.monotonic()
@@ -105,36 +105,36 @@ def run_timed(registry: DeviceRegistry, host: str, port: int, *, start: datetime
     return report
 
 
-def run_accelerated(registry, host, port, *, sim_hours: float = 24, wall_s: float = 120, cfg=SimConfig(), **kw):
+def run_accelerated(registry, access, *, sim_hours: float = 24, wall_s: float = 120, cfg=SimConfig(), **kw):
     end = datetime.now(timezone.utc).replace(microsecond=0)
-    return run_timed(registry, host, port, start=end - timedelta(hours=sim_hours), end=end, wall_s=wall_s, cfg=cfg,
+    return run_timed(registry, access, start=end - timedelta(hours=sim_hours), end=end, wall_s=wall_s, cfg=cfg,
                      **kw)
 
 
-def run_realtime(registry, host, port, *, duration_s: float, cfg=SimConfig(), **kw):
+def run_realtime(registry, access, *, duration_s: float, cfg=SimConfig(), **kw):
     start = datetime.now(timezone.utc)
-    return run_timed(registry, host, port, start=start, end=start + timedelta(seconds=duration_s), wall_s=duration_s,
+    return run_timed(registry, access, start=start, end=start + timedelta(seconds=duration_s), wall_s=duration_s,
                      cfg=cfg, mode="realtime", **kw)
 
 
 def _load_worker(args) -> dict:
-    registry_json, host, port, rate, duration_s, index, seed, root = args
+    registry_json, access, rate, duration_s, index, seed, root = args
     registry = DeviceRegistry.from_json(registry_json)
     cfg = SimConfig(seed=seed + index, hostile_share=0.0, fault_share=0.0, ngsi_share=0.0, senml_share=0.0,
                     interval_override_s=len(registry) / rate, topic_root=root)
     start = datetime.now(timezone.utc)
-    report = run_timed(registry, host, port, start=start, end=start + timedelta(seconds=duration_s), wall_s=duration_s,
+    report = run_timed(registry, access, start=start, end=start + timedelta(seconds=duration_s), wall_s=duration_s,
                        cfg=cfg, client_id=f"citysense-load-{seed}-{index}", progress=index == 0, mode="load")
     return report.as_dict()
 
 
-def run_load(registry: DeviceRegistry, host: str, port: int, *, rate: float, duration_s: float, processes: int = 1,
+def run_load(registry: DeviceRegistry, access, *, rate: float, duration_s: float, processes: int = 1,
              seed: int = 7, root: str = "citysense") -> dict:
     """Load mode: the registry's devices at `rate` messages/s in total for `duration_s`, split over
     `processes` publisher processes (one paho process tops out near 4,400 QoS 1 messages/s)."""
     devices = list(registry)
     slices = [DeviceRegistry(devices[i::processes]) for i in range(processes)]
-    args = [(s.to_json(), host, port, rate / processes, duration_s, i, seed, root) for i, s in enumerate(slices)]
+    args = [(s.to_json(), access, rate / processes, duration_s, i, seed, root) for i, s in enumerate(slices)]
     started = time.monotonic()
     # A pool of executors (a dead worker raises BrokenProcessPool instead of hanging like Pool.map).
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -6,6 +6,7 @@ import getpass
 import shutil
 from pathlib import Path
 
+from stack import broker_auth, tls
 from stack.exceptions import InstallError, ServiceStartError
 from stack.process import log_tail, running_pid, spawn, stop_pid_file, wait_until
 from stack.settings import StackSettings
@@ -29,8 +30,14 @@ def write_config(settings: StackSettings) -> Path:
     data_dir = settings.root / "mosquitto" / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     settings.logs.mkdir(parents=True, exist_ok=True)
+    broker_auth.ensure(settings)
     text = TEMPLATE.read_text().format(
         port=settings.mqtt_port,
+        tls_port=settings.mqtt_tls_port,
+        service_port=settings.mqtt_service_port,
+        auth_dir=broker_auth.auth_dir(settings),
+        tls_dir=tls.ensure_ca(settings),
+        require_certificate="true" if settings.mqtt_require_client_cert else "false",
         host=settings.host,
         data_dir=data_dir,
         log_file=settings.log_file(SERVICE),
@@ -44,16 +51,22 @@ def write_config(settings: StackSettings) -> Path:
 
 
 def answers(settings: StackSettings, timeout_s: float = 3.0) -> bool:
-    """A real MQTT CONNECT/CONNACK round trip with paho."""
+    """A real MQTT CONNECT/CONNACK round trip with paho: the local stack's probe account must be
+    accepted; an external broker only has to answer (it may refuse an anonymous probe)."""
     import paho.mqtt.client as mqtt
 
-    host, port = settings.mqtt_endpoint
+    host, port = settings.mqtt_service_endpoint
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv311)
+    external = settings.is_external(SERVICE)
+    if not external:
+        client.username_pw_set(*broker_auth.service_account(settings, "citysense-probe"))
+    connack: list = []
+    client.on_connect = lambda c, u, flags, rc, props: connack.append(rc)
     try:
         client.connect(host, port, keepalive=5)
-        ok = wait_until(lambda: (client.loop(timeout=0.1) or True) and client.is_connected(), timeout_s, 0.01)
+        wait_until(lambda: (client.loop(timeout=0.1) or True) and bool(connack), timeout_s, 0.01)
         client.disconnect()
-        return ok
+        return bool(connack) and (external or not connack[0].is_failure)
     except OSError:
         return False
 

@@ -14,7 +14,9 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_HOST = "127.0.0.1"
-DEFAULT_MQTT_PORT = 11883
+DEFAULT_MQTT_PORT = 11883  # devices
+DEFAULT_MQTT_TLS_PORT = 11884  # devices over TLS
+DEFAULT_MQTT_SERVICE_PORT = 11885  # platform services (gateway, bridge)
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_KAFKA_CONTROLLER_PORT = 19093
 DEFAULT_PG_PORT = 15432
@@ -39,6 +41,9 @@ class StackSettings(BaseSettings):
     data_dir: Path | None = None  # default: <repo>/.stack
     host: str = LOCAL_HOST
     mqtt_port: int = DEFAULT_MQTT_PORT
+    mqtt_tls_port: int = DEFAULT_MQTT_TLS_PORT
+    mqtt_service_port: int = DEFAULT_MQTT_SERVICE_PORT
+    mqtt_require_client_cert: bool = False  # TLS listener: also demand a certificate of the local CA
     kafka_port: int = DEFAULT_KAFKA_PORT
     kafka_controller_port: int = DEFAULT_KAFKA_CONTROLLER_PORT
     kafka_heap_mb: int = 1024
@@ -52,6 +57,8 @@ class StackSettings(BaseSettings):
     # External services: when set, the stack leaves that service alone.
     external_mqtt_host: str | None = Field(default=None, validation_alias=AliasChoices("CITYSENSE_MQTT_HOST"))
     external_mqtt_port: int | None = Field(default=None, validation_alias=AliasChoices("CITYSENSE_MQTT_PORT"))
+    external_mqtt_service_port: int | None = Field(default=None,
+                                                   validation_alias=AliasChoices("CITYSENSE_MQTT_SERVICE_PORT"))
     external_kafka: str | None = Field(
         default=None, validation_alias=AliasChoices("CITYSENSE_KAFKA_BOOTSTRAP_SERVERS")
     )
@@ -82,6 +89,18 @@ class StackSettings(BaseSettings):
         if self.external_mqtt_host:
             return self.external_mqtt_host, self.external_mqtt_port or 1883
         return self.host, self.external_mqtt_port or self.mqtt_port
+
+    @property
+    def mqtt_service_endpoint(self) -> tuple[str, int]:
+        """Where platform services (gateway, bridge) connect; the device endpoint on an external broker."""
+        host, port = self.mqtt_endpoint
+        if self.external_mqtt_host:
+            return host, self.external_mqtt_service_port or port
+        return host, self.external_mqtt_service_port or self.mqtt_service_port
+
+    @property
+    def mqtt_tls_endpoint(self) -> tuple[str, int]:
+        return self.mqtt_endpoint[0], self.mqtt_tls_port
 
     @property
     def kafka_bootstrap(self) -> str:

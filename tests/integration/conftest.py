@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from stack import control
+from stack.broker_auth import MqttAccess, local_access
 from stack.settings import StackSettings
 
 
@@ -23,6 +24,12 @@ def stack_settings() -> StackSettings:
 @pytest.fixture(scope="session")
 def mqtt_endpoint(stack_settings: StackSettings) -> tuple[str, int]:
     return stack_settings.mqtt_endpoint
+
+
+@pytest.fixture(scope="session")
+def mqtt_access(stack_settings: StackSettings) -> MqttAccess:
+    """Endpoints and accounts of the local broker (devices are provisioned by the tests that need them)."""
+    return local_access(stack_settings)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -103,8 +102,11 @@ def wait_for(check, timeout: float, interval: float = 0.2, what: str = "conditio
 class Publisher:
     """A paho MQTT 5 publisher at QoS 1 that waits for the broker's PUBACK of everything it sent."""
 
-    def __init__(self, host: str, port: int, client_id: str) -> None:
+    def __init__(self, host: str, port: int, client_id: str, username: str | None = None,
+                 password: str | None = None) -> None:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.max_inflight_messages_set(500)
         self.client.max_queued_messages_set(0)
         connected = threading.Event()

@@ -13,6 +13,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from stack.broker_auth import local_access
 from storage.registry_db import seed
 from streams.processor import decode
 from streams.recompute import compare, recompute
@@ -32,14 +33,14 @@ CFG = WindowConfig(sizes_s=(60, 900, 3600), lateness_s=30)
 
 
 @pytest.fixture
-def platform(tmp_path, unique, database_url, mqtt_endpoint, kafka_bootstrap):
+def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap):
     registry = DeviceRegistry([*REGISTRY, *EXTRA])
     registry.write(tmp_path / "devices.json")
     procs = []
     with fresh_database(database_url, f"e2e_{unique}") as dsn:
         seed(dsn, DistrictRegistry.default(), registry)
         root = f"e2e{unique}"
-        env = {"CITYSENSE_MQTT_HOST": mqtt_endpoint[0], "CITYSENSE_MQTT_PORT": str(mqtt_endpoint[1]),
+        env = {**mqtt_access.gateway_env(),
                "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
                "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"), "CITYSENSE_TOPIC_PREFIX": root,
                "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}",
@@ -63,11 +64,11 @@ def rows(dsn: str, query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
-def test_mqtt_to_timescaledb(platform, mqtt_endpoint):
+def test_mqtt_to_timescaledb(platform, mqtt_access, stack_settings):
     dsn, root = platform["dsn"], platform["root"]
     t0 = base_time()
     scenario, late_index = build(t0)
-    pub = Publisher(*mqtt_endpoint, f"e2e-pub-{root}")
+    pub = Publisher(*mqtt_access.service, f"e2e-pub-{root}", *mqtt_access.bridge)
     for r in scenario:
         payload = {"ts": r["ts"], "seq": r["seq"], "metrics": r["metrics"]}
         pub.publish(uplink_topic(r["district"], r["device_id"], root), json.dumps(payload))
@@ -80,7 +81,9 @@ def test_mqtt_to_timescaledb(platform, mqtt_endpoint):
         pub.publish(topic, payload)
     pub.wait_all()
     pub.close()
-    # Two readings from a client nobody here wrote: mosquitto_pub, native and NGSI-LD.
+    # Two readings from a client nobody here wrote: mosquitto_pub, native and NGSI-LD, each device
+    # with its own credentials on the device listener.
+    passwords = local_access(stack_settings, ["aq-291-01", "nz-291-01"]).devices
     at = t0 + timedelta(minutes=30)
     native = json.dumps({"ts": at.isoformat(), "metrics": {"pm2_5": 33.3, "co": 0.9}, "units": {"co": "mg/m3"}})
     ngsi = json.dumps({"id": "urn:ngsi-ld:NoiseLevelObserved:nz-291-01", "type": "NoiseLevelObserved",
@@ -88,7 +91,8 @@ def test_mqtt_to_timescaledb(platform, mqtt_endpoint):
                        "dateObservedTo": {"type": "Property", "value": {"@type": "DateTime",
                                                                          "@value": at.isoformat()}}})
     for device, message in (("aq-291-01", native), ("nz-291-01", ngsi)):
-        subprocess.run(["mosquitto_pub", "-h", mqtt_endpoint[0], "-p", str(mqtt_endpoint[1]), "-q", "1",
+        subprocess.run(["mosquitto_pub", "-h", mqtt_access.device[0], "-p", str(mqtt_access.device[1]), "-q", "1",
+                        "-u", device, "-P", passwords[device],
                         "-t", uplink_topic(291, device, root), "-m", message], check=True, timeout=30)
 
     decoded = [decode(orjson.dumps(r)) for r in scenario]

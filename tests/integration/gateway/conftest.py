@@ -9,7 +9,8 @@ import pytest
 
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.topics import KafkaTopics, uplink_topic
-from tests.integration.helpers import ServiceProcess, free_port, http_get, wait_for
+from stack.broker_auth import MqttAccess
+from tests.integration.helpers import Publisher, ServiceProcess, free_port, http_get, wait_for
 
 DEVICES = [Device(device_id=f"aq-288-{i:02d}", district=288, kind="air_quality") for i in range(1, 21)] + [
     Device(device_id=f"tf-290-{i:02d}", district=290, kind="traffic") for i in range(1, 21)
@@ -22,7 +23,7 @@ class GatewayEnv:
     root: str
     topics: KafkaTopics
     registry: Path
-    mqtt: tuple[str, int]
+    access: MqttAccess
     kafka: str
     tmp: Path
     processes: list[ServiceProcess] = field(default_factory=list)
@@ -30,10 +31,14 @@ class GatewayEnv:
     def topic(self, device: str = "aq-288-01", district: int = 288) -> str:
         return uplink_topic(district, device, self.root)
 
+    def publisher(self, name: str = "pub") -> Publisher:
+        """A publisher on the bridge account (may publish to any uplink topic: the gateway's checks are under test)."""
+        return Publisher(*self.access.service, f"{name}-{self.unique}", *self.access.bridge)
+
     def start(self, name: str = "gw1", **extra: str) -> tuple[ServiceProcess, int]:
         port = free_port()
         env = {
-            "CITYSENSE_MQTT_HOST": self.mqtt[0], "CITYSENSE_MQTT_PORT": str(self.mqtt[1]),
+            **self.access.gateway_env(),
             "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             "CITYSENSE_GATEWAY_TOPIC_ROOT": self.root, "CITYSENSE_GATEWAY_TOPIC_PREFIX": self.topics.prefix,
             "CITYSENSE_GATEWAY_SHARE_GROUP": f"gw-{self.unique}",
@@ -51,10 +56,10 @@ class GatewayEnv:
 
 
 @pytest.fixture
-def gw(tmp_path, unique, mqtt_endpoint, kafka_bootstrap) -> GatewayEnv:
+def gw(tmp_path, unique, mqtt_access, kafka_bootstrap) -> GatewayEnv:
     registry = tmp_path / "devices.json"
     DeviceRegistry(DEVICES).write(registry)
-    env = GatewayEnv(unique, f"t{unique}", KafkaTopics(f"test{unique}"), registry, mqtt_endpoint, kafka_bootstrap,
+    env = GatewayEnv(unique, f"t{unique}", KafkaTopics(f"test{unique}"), registry, mqtt_access, kafka_bootstrap,
                      tmp_path)
     yield env
     for p in env.processes:

@@ -16,7 +16,7 @@ def now_iso(delta_s: float = 0) -> str:
 
 async def test_valid_reading_reaches_kafka_in_canonical_form(gw):
     proc, port = gw.start()
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     ts = now_iso()
     pub.publish(gw.topic(), json.dumps({"ts": ts, "seq": 7, "metrics": {"pm2_5": 41.3, "co": 1.2, "no2": 20},
                                         "units": {"co": "mg/m3", "no2": "ppb"}}))
@@ -64,7 +64,7 @@ def reason_cases(gw) -> list[tuple[str, str, bytes]]:
 async def test_every_reason_code_lands_in_the_dead_letter_topic(gw):
     proc, _ = gw.start()
     cases = reason_cases(gw)
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     for _, topic, payload in cases:
         pub.publish(topic, payload)
     pub.wait_all()
@@ -82,7 +82,7 @@ async def test_every_reason_code_lands_in_the_dead_letter_topic(gw):
 
 async def test_poison_messages_do_not_stop_valid_traffic(gw):
     proc, port = gw.start()
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     poison = {100: b"{" * 1_000_000, 200: b"\xc3\x28 not utf-8", 300: b"[" * 30_000 + b"]" * 30_000}
     for seq in range(400):
         if seq in poison:
@@ -104,7 +104,7 @@ async def test_poison_messages_do_not_stop_valid_traffic(gw):
 
 async def test_security_events_are_rate_limited_summaries(gw):
     proc, _ = gw.start()
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     for i in range(500):
         pub.publish(gw.topic("intruder-1"), b"{}")
         if i % 50 == 0:

@@ -27,7 +27,7 @@ async def test_sigkill_with_1000_in_flight_loses_nothing(gw):
     first, _ = gw.start("gw1")
     assert first.stop() == 0
     # 1,000 QoS 1 messages queue on the broker for the offline session.
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     base = datetime.now(timezone.utc) - timedelta(minutes=30)
     for seq in range(1000):
         pub.publish(gw.topic(f"aq-288-{seq % 20 + 1:02d}"), message(seq, base + timedelta(seconds=seq)))
@@ -50,7 +50,7 @@ async def test_sigkill_with_1000_in_flight_loses_nothing(gw):
 
 async def test_kafka_down_for_10_s_under_load(gw):
     proc, port = gw.start("gw1")
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     total, rate = 3000, 100  # 30 s at 100 messages/s
     rss_samples: list[float] = []
     stop_sampling = threading.Event()
@@ -98,7 +98,7 @@ async def test_kafka_down_for_10_s_under_load(gw):
 async def test_two_gateways_share_the_traffic(gw):
     a, port_a = gw.start("gwA")
     b, port_b = gw.start("gwB")
-    pub = Publisher(*gw.mqtt, f"pub-{gw.unique}")
+    pub = gw.publisher()
     for seq in range(600):
         pub.publish(gw.topic(f"tf-290-{seq % 20 + 1:02d}", 290),
                     json.dumps({"ts": datetime.now(timezone.utc).isoformat(), "seq": seq,

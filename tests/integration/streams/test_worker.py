@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 import pytest
