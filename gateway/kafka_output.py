@@ -46,7 +46,7 @@ class KafkaOutput:
         return AIOKafkaProducer(
             bootstrap_servers=s.kafka_bootstrap_servers, acks="all", enable_idempotence=True,
             linger_ms=s.linger_ms, max_batch_size=s.max_batch_bytes, request_timeout_ms=s.request_timeout_ms,
-            client_id=s.client_id,
+            client_id=s.client_id, **s.kafka_client_options(),
         )
 
     def state(self, ok: bool, cause: object = None) -> None:

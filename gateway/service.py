@@ -60,7 +60,7 @@ class Gateway:
                 parts = self.topics.partitions()
                 await ensure_topics(self.settings.kafka_bootstrap_servers, {
                     t: parts[t] for t in (self.topics.readings, self.topics.deadletter, self.topics.security_events)
-                })
+                }, **self.settings.kafka_client_options())
                 self.kafka.state(True)
                 return True
             except (KafkaError, OSError) as exc:

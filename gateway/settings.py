@@ -11,14 +11,16 @@ import socket
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from runtime.kafka_security import KafkaSecurity
 
 
 def _shared(name: str) -> AliasChoices:
     return AliasChoices(f"CITYSENSE_GATEWAY_{name}", f"CITYSENSE_{name}")
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_*, _SSL_CAFILE
     model_config = SettingsConfigDict(env_prefix="CITYSENSE_GATEWAY_", extra="ignore", populate_by_name=True)
 
     # MQTT side

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from runtime.kafka_security import KafkaSecurity
 
 
 def _shared(name: str) -> AliasChoices:
     return AliasChoices(f"CITYSENSE_STORAGE_{name}", f"CITYSENSE_{name}")
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_*, _SSL_CAFILE
     model_config = SettingsConfigDict(env_prefix="CITYSENSE_STORAGE_", extra="ignore", populate_by_name=True)
 
     # The owner's connection (migrations); the sink may use a least-privilege writer instead.

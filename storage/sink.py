@@ -123,11 +123,11 @@ class Sink:
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
         async with OpsServer(s.metrics_host, s.metrics_port, self.metrics.registry, self.health):
-            await ensure_topics(s.kafka_bootstrap_servers, self.topics.partitions())
+            await ensure_topics(s.kafka_bootstrap_servers, self.topics.partitions(), **s.kafka_client_options())
             self.consumer = AIOKafkaConsumer(
                 *self.routes, bootstrap_servers=s.kafka_bootstrap_servers, group_id=s.group_id,
                 client_id=s.client_id, enable_auto_commit=False, auto_offset_reset="earliest",
-                max_poll_interval_ms=600_000, fetch_max_bytes=16 * 1024 * 1024,
+                max_poll_interval_ms=600_000, fetch_max_bytes=16 * 1024 * 1024, **s.kafka_client_options(),
             )
             await self.consumer.start()
             retention = asyncio.create_task(self._retention_loop())

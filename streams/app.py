@@ -43,7 +43,7 @@ async def ensure_streams_topics(settings: StreamsSettings) -> None:
     await ensure_topics(settings.kafka_bootstrap_servers, {
         name: settings.partitions for name in (settings.readings_topic or topics.readings, topics.aggregates, topics.aqi,
                                                topics.alerts, topics.late)
-    }, replication=settings.replication)
+    }, replication=settings.replication, **settings.kafka_client_options())
 
 
 def build_app(settings: StreamsSettings) -> faust.App:
@@ -57,6 +57,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_bootstrap_servers),
+        broker_credentials=settings.faust_credentials(),
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),
         web_enabled=False,
@@ -126,7 +127,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
-            latest = await load_partition(settings.kafka_bootstrap_servers, state.changelog_topic_name, p)
+            latest = await load_partition(settings.kafka_client(), state.changelog_topic_name, p)
             for key, value in latest.items():
                 if value is None:
                     state.data.pop(key, None)
@@ -148,8 +149,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
             for partition, offset, _, _ in batch:
                 firsts[partition] = min(offset, firsts.get(partition, offset))
             await ensure_loaded({p for p, _, _, _ in batch})
-            batch, skipped = await gaps.complete(batch, expected, settings.kafka_bootstrap_servers,
-                                                 source.get_topic_name())
+            batch, skipped = await gaps.complete(batch, expected, settings.kafka_client(), source.get_topic_name())
             outcome = processor.process(batch, state.data)
             await publish(outcome.outputs)
             for key, value in outcome.states.items():

@@ -53,10 +53,10 @@ def advance(batch: list[Record], expected: dict[int, int]) -> None:
             expected[partition] = offset + 1
 
 
-async def fetch_range(bootstrap: str, topic: str, partition: int, start: int, end: int,
+async def fetch_range(kafka: dict, topic: str, partition: int, start: int, end: int,
                       timeout_s: float = 30.0) -> list[Record]:
     """The records of offsets [start, end) of one partition (raises OffsetGapError if Kafka does not answer)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest")
     await consumer.start()
     tp = TopicPartition(topic, partition)
@@ -78,7 +78,7 @@ async def fetch_range(bootstrap: str, topic: str, partition: int, start: int, en
         await consumer.stop()
 
 
-async def complete(batch: list[Record], expected: dict[int, int], bootstrap: str,
+async def complete(batch: list[Record], expected: dict[int, int], kafka: dict,
                    topic: str) -> tuple[list[Record], list[tuple[int, int, int]]]:
     """The batch with every skipped record of its partitions fetched and put before it, and the gaps."""
     gaps = find_gaps(batch, expected)
@@ -86,7 +86,7 @@ async def complete(batch: list[Record], expected: dict[int, int], bootstrap: str
         return batch, gaps
     fetched: list[Record] = []
     for partition, start, end in gaps:
-        got = await fetch_range(bootstrap, topic, partition, start, end)
+        got = await fetch_range(kafka, topic, partition, start, end)
         logger.warning("partition %d of %s skipped offsets %d..%d; fetched %d records of them directly",
                        partition, topic, start, end - 1, len(got))
         fetched += got

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from runtime.kafka_security import KafkaSecurity
 
 
 def _shared(name: str) -> AliasChoices:
     return AliasChoices(f"CITYSENSE_STREAMS_{name}", f"CITYSENSE_{name}")
 
 
-class StreamsSettings(BaseSettings):
+class StreamsSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_*, _SSL_CAFILE
     model_config = SettingsConfigDict(env_prefix="CITYSENSE_STREAMS_", extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:19092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
@@ -36,3 +38,7 @@ class StreamsSettings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 19102  # 0: no metrics endpoint
     log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_STREAMS_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))
+
+    def kafka_client(self) -> dict:
+        """bootstrap_servers and security options for the worker's own aiokafka clients."""
+        return {"bootstrap_servers": self.kafka_bootstrap_servers, **self.kafka_client_options()}

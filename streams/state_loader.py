@@ -15,8 +15,9 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 
-async def load_partition(bootstrap: str, topic: str, partition: int) -> dict[bytes, dict | None]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+async def load_partition(kafka: dict, topic: str, partition: int) -> dict[bytes, dict | None]:
+    """`kafka`: bootstrap_servers and security options (StreamsSettings.kafka_client)."""
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
         tp = TopicPartition(topic, partition)
