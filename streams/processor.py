@@ -79,6 +79,7 @@ class Processor:
         res = apply(state, district, items, self.cfg)
         out.counts["applied"] += res.applied
         out.counts["replayed_skipped"] += res.skipped_replayed
+        out.counts["duplicates_skipped"] += res.duplicates
         out.counts["excluded_not_measuring"] += res.excluded_not_measuring
         out.counts["late"] += len(res.late)
         for late in res.late:

@@ -11,6 +11,10 @@ twice), the open windows' running aggregates, and what the alert rules and AQI n
 - A reading timed more than `max_future_s` after its own reception time does not move the
   watermark (the contracts reject those already; this guards the windows anyway).
 - Readings whose status is not `measuring` move time forward but count in no aggregate.
+- A reading seen again (same device, same event time, same metrics: a gateway that was killed
+  before its MQTT acks re-sends what it had already written to Kafka) is counted once, as storage
+  keeps one row per device and time; its new metrics, if any, are added (storage merges them too).
+  Each device remembers the event times of its readings until their smallest window has closed.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class BatchResult:
     late: list[dict] = field(default_factory=list)
     applied: int = 0
     skipped_replayed: int = 0
+    duplicates: int = 0
     excluded_not_measuring: int = 0
 
 
@@ -77,6 +82,21 @@ def _weight(reading: dict) -> float | None:
     return float(sum(counts)) if counts else None
 
 
+def _unseen(device: dict, ts: int, metrics: dict) -> dict:
+    """The metrics of this reading the device has not delivered yet for this event time."""
+    seen = device.get("seen")
+    if seen is None:
+        seen = device["seen"] = {}
+    key = str(ts)  # the state goes through JSON: string keys
+    done = seen.get(key)
+    if done is None:
+        seen[key] = list(metrics)
+        return metrics
+    fresh = {m: v for m, v in metrics.items() if m not in done}
+    done.extend(fresh)
+    return fresh
+
+
 def apply(state: dict, district: int, items: Iterable[tuple[int, dict]], cfg: WindowConfig) -> BatchResult:
     """Apply readings (offset, reading dict with ts_ms) in offset order; close what the watermark passed."""
     res = BatchResult()
@@ -93,13 +113,22 @@ def apply(state: dict, district: int, items: Iterable[tuple[int, dict]], cfg: Wi
             state["late"] += 1
             res.late.append({"reading": r, "watermark_ms": wm})
             continue
+        device = state["devices"].get(r["device_id"])
+        if device is None:  # not setdefault: no dict built per reading on this hot path
+            device = state["devices"][r["device_id"]] = {"last_ms": ts, "win": {}}
+        elif ts > device["last_ms"]:
+            device["last_ms"] = ts
+        metrics = _unseen(device, ts, r["metrics"])
+        if not metrics:
+            res.duplicates += 1
+            continue
         if ts <= r["received_ms"] + cfg.max_future_s * 1000 and (state["max_ts"] is None or ts > state["max_ts"]):
             state["max_ts"] = ts
         measuring = r.get("status", "measuring") == "measuring"
         weight = _weight(r) if r.get("kind") == "traffic" else None
         for size in cfg.sizes_s:
             start = ts - ts % (size * 1000)
-            for metric, value in r["metrics"].items():
+            for metric, value in metrics.items():
                 k = _key(metric, size, start)
                 w = state["windows"].get(k)
                 if w is None:
@@ -108,19 +137,14 @@ def apply(state: dict, district: int, items: Iterable[tuple[int, dict]], cfg: Wi
                     aggregation.add(w["agg"], metric, value, weight)
                 else:
                     w["excluded"] += 1
-        device = state["devices"].get(r["device_id"])
-        if device is None:  # not setdefault: no dict built per reading on this hot path
-            device = state["devices"][r["device_id"]] = {"last_ms": ts, "win": {}}
-        elif ts > device["last_ms"]:
-            device["last_ms"] = ts
         if measuring:
             start = ts - ts % (smallest * 1000)
-            for metric in DEVICE_METRICS.intersection(r["metrics"]):
+            for metric in DEVICE_METRICS.intersection(metrics):
                 k = _key(metric, smallest, start)
                 agg = device["win"].get(k)
                 if agg is None:
                     agg = device["win"][k] = aggregation.new()
-                aggregation.add(agg, metric, r["metrics"][metric], weight)
+                aggregation.add(agg, metric, metrics[metric], weight)
         else:
             res.excluded_not_measuring += 1
         res.applied += 1
@@ -139,7 +163,12 @@ def close_due(state: dict, district: int, cfg: WindowConfig) -> list[ClosedWindo
         if start_ms + size_s * 1000 <= wm:
             w = state["windows"].pop(k)
             closed.append(ClosedWindow(district, metric, size_s, start_ms, w["agg"], w["excluded"]))
+    smallest_ms = min(cfg.sizes_s) * 1000
     for device_id, device in state["devices"].items():
+        seen = device.get("seen")
+        if seen:  # a repeat of these would be late now: no need to remember them
+            for ts in [t for t in seen if int(t) + smallest_ms - int(t) % smallest_ms <= wm]:
+                del seen[ts]
         for k in list(device["win"]):
             metric, size, start = k.split("|")
             if int(start) + int(size) * 1000 <= wm:

@@ -69,3 +69,26 @@ def test_per_device_windows_for_alert_metrics():
                       r(2, {"noise_laeq": 50}, device="nz-2", kind="noise"), r(100, {"pm2_5": 1})])
     devices = {c.device: c.agg["max"] for c in res.closed if c.device}
     assert devices == {"nz-1": 70, "nz-2": 50}
+
+
+def test_a_reading_delivered_twice_counts_once_and_new_metrics_are_merged():
+    import json
+
+    state = new_state()
+    res = run(state, [r(5, {"pm2_5": 10, "co": 1}), r(6, {"pm2_5": 20}), r(5, {"pm2_5": 10, "co": 1})])
+    assert res.duplicates == 1 and res.applied == 2
+    state = json.loads(json.dumps(state))  # as stored in the changelog and loaded again
+    res = run(state, [r(5, {"pm2_5": 10, "no2": 7}), r(6, {"pm2_5": 20}, device="aq-288-02")], 3)
+    assert res.duplicates == 0  # no2 at 5 s is new (storage merges it into the same row)
+    closed = run(state, [r(200, {"pm2_5": 1})], 5).closed
+    minute = {c.metric: c.agg for c in closed if c.size_s == 60 and c.start_ms == ms(0) and c.device is None}
+    assert minute["pm2_5"]["n"] == 3 and minute["pm2_5"]["sum"] == 50  # 10 + 20 + 20 (the other device)
+    assert minute["co"]["n"] == 1 and minute["no2"]["n"] == 1
+
+
+def test_remembered_event_times_are_dropped_once_their_window_closed():
+    state = new_state()
+    run(state, [r(s, {"pm2_5": 1}) for s in range(0, 300, 10)])
+    seen = state["devices"]["aq-288-01"]["seen"]
+    # watermark 260 s: only readings of the still-open 240–300 s minute are remembered
+    assert sorted(int(k) for k in seen) == [ms(s) for s in range(240, 300, 10)]
