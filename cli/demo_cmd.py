@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     env = {**os.environ, **access.gateway_env(),
            "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
            "CITYSENSE_REGISTRY": str(registry_file), "CITYSENSE_TOPIC_PREFIX": f"demo{run_id}",
-           "CITYSENSE_GATEWAY_CLIENT_ID": f"demo-gw-{run_id}", "CITYSENSE_GATEWAY_SHARE_GROUP": f"demo-{run_id}",
+           "CITYSENSE_GATEWAY_CLIENT_ID": f"demo-gw-{run_id}",
            "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "600",
            # A day in two minutes: a few hundred ms of delivery jitter is minutes of event time.
            "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "900", "CITYSENSE_STREAMS_APP_ID": f"demo-streams-{run_id}",

@@ -31,7 +31,7 @@ class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     mqtt_password: SecretStr | None = None  # `citysense gateway` reads the local stack's when unset
     mqtt_tls_ca: Path | None = None
     client_id: str = Field(default_factory=lambda: f"citysense-gw-{socket.gethostname()}")
-    share_group: str = "citysense-gateway"
+    share_group: str = ""  # set (e.g. citysense-gateway) to run several gateways: see README
     topic_root: str = "citysense"
     session_expiry_s: int = 7 * 24 * 3600  # the broker keeps the session (and queues) while we are away
     receive_maximum: int = 1000  # unacknowledged QoS 1 messages the broker may send us at once

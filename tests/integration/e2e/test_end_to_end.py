@@ -44,7 +44,7 @@ def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap):
                "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
                "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"), "CITYSENSE_TOPIC_PREFIX": root,
                "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}",
-               "CITYSENSE_GATEWAY_SHARE_GROUP": f"e2e-{unique}", "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "300",
+               "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "300",
                "CITYSENSE_STREAMS_APP_ID": f"e2e-streams-{unique}", "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"),
                "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2", "CITYSENSE_STORAGE_GROUP_ID": f"e2e-sink-{unique}"}
         ports = {}

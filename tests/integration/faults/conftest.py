@@ -56,7 +56,7 @@ def platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap):
         env = {**access.gateway_env(), "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
                "CITYSENSE_DATABASE_URL": dsn, "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"),
                "CITYSENSE_TOPIC_PREFIX": root, "CITYSENSE_GATEWAY_TOPIC_ROOT": root,
-               "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}", "CITYSENSE_GATEWAY_SHARE_GROUP": f"ft-{unique}",
+               "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}",
                "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "600", "CITYSENSE_STREAMS_APP_ID": f"ft-streams-{unique}",
                "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"), "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2",
                # event time runs 60x faster than the wall clock: 10 event minutes of lateness = 10 s
