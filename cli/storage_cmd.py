@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser.add_argument("--json", action="store_true")
     q.set_defaults(func=run_query)
 
-    a = sub.add_parser("audit", help="per device: sequence numbers stored, gaps, rejects by reason")
+    a = sub.add_parser("audit", help="per device: sequence numbers stored, gaps, duplicates removed, rejects by reason")
     a.add_argument("--since", type=duration, default=timedelta(hours=24))
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=run_audit)
@@ -180,13 +180,15 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, default=str, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s}  gaps / rejects")
+    print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s} {'doubled':>7s}  gaps / rejects")
     for d in report:
         seq = f"{d['first_seq']}–{d['last_seq']}" if d["first_seq"] is not None else "–"
         gaps = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in d["gaps"])
         rej = ", ".join(f"{k} {v}" for k, v in d["rejected"].items())
-        print(f"{d['device_id'][:16]:16s} {seq:>15s} {d['stored']:>7d} {str(d['missing']):>7s}  "
+        print(f"{d['device_id'][:16]:16s} {seq:>15s} {d['stored']:>7d} {str(d['missing']):>7s} "
+              f"{d['duplicates_removed']:>7d}  "
               f"{gaps}{' | ' if gaps and rej else ''}{rej}")
     lost = sum(d["missing"] or 0 for d in report)
-    print(f"{len(report)} devices; sequence numbers missing in storage: {lost}")
+    doubled = sum(d["duplicates_removed"] for d in report)
+    print(f"{len(report)} devices; sequence numbers missing in storage: {lost}; duplicate deliveries removed: {doubled}")
     return 0

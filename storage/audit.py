@@ -1,6 +1,7 @@
 """Per-message accounting: for each device, the sequence numbers it sent (as far as they reached
 storage) against the readings stored, the gaps (messages lost before the gateway, or never sent),
-and what the gateway rejected, by reason. The answer to "what was lost, where"."""
+what the gateway rejected, by reason, and the duplicate deliveries storage removed (readings.deliveries).
+The answer to "what was lost, where, and what was doubled"."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
                (max(seq) - min(seq) + 1) - count(*) AS missing,
                coalesce(array_agg(ARRAY[seq - step + 1, seq - 1] ORDER BY seq) FILTER (WHERE step > 1), '{}') AS gaps
         FROM runs GROUP BY device_id ORDER BY device_id""", {"start": start, "now": now}).fetchall()
+    duplicates = dict(conn.execute("""
+        SELECT device_id, sum(deliveries - 1) FROM readings
+        WHERE ts > %(start)s AND ts <= %(now)s AND deliveries > 1 GROUP BY 1""", {"start": start, "now": now}).fetchall())
     unsequenced = dict(conn.execute("""
         SELECT device_id, count(DISTINCT ts) FROM readings
         WHERE ts > %(start)s AND ts <= %(now)s AND seq IS NULL GROUP BY 1""", {"start": start, "now": now}).fetchall())
@@ -34,9 +38,10 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
         seen.add(device_id)
         out.append({"device_id": device_id, "first_seq": first, "last_seq": last, "stored": stored,
                     "missing": missing, "gaps": [tuple(g) for g in gaps[:max_gaps]],
-                    "stored_without_seq": unsequenced.get(device_id, 0), "rejected": rejects.get(device_id, {})})
+                    "stored_without_seq": unsequenced.get(device_id, 0), "rejected": rejects.get(device_id, {}),
+                    "duplicates_removed": int(duplicates.get(device_id, 0))})
     for device_id in sorted((set(unsequenced) | set(rejects)) - seen):
         out.append({"device_id": device_id, "first_seq": None, "last_seq": None, "stored": 0, "missing": None,
                     "gaps": [], "stored_without_seq": unsequenced.get(device_id, 0),
-                    "rejected": rejects.get(device_id, {})})
+                    "rejected": rejects.get(device_id, {}), "duplicates_removed": int(duplicates.get(device_id, 0))})
     return out

@@ -28,13 +28,14 @@ class TableSpec:
 
 READINGS = TableSpec(
     "readings",
-    ("ts", "device_id", "district", "kind", "status", "seq", "received_at", "format", *READING_METRICS),
-    ("timestamptz", "text", "int4", "text", "text", "int8", "timestamptz", "text", *["float8"] * len(READING_METRICS)),
-    # A second message for the same device, time and status adds the metrics it brings, if any;
-    # an identical redelivery changes nothing.
+    ("ts", "device_id", "district", "kind", "status", "seq", "received_at", "format", *READING_METRICS, "deliveries"),
+    ("timestamptz", "text", "int4", "text", "text", "int8", "timestamptz", "text", *["float8"] * len(READING_METRICS),
+     "int4"),
+    # A second message for the same device, time and status adds the metrics it brings, if any, and
+    # is counted in `deliveries` (an identical redelivery changes nothing else; `citysense audit`).
     "ON CONFLICT (device_id, ts, status) DO UPDATE SET "
     + ", ".join(f"{m} = COALESCE(readings.{m}, EXCLUDED.{m})" for m in READING_METRICS)
-    + " WHERE " + " OR ".join(f"(readings.{m} IS NULL AND EXCLUDED.{m} IS NOT NULL)" for m in READING_METRICS),
+    + ", deliveries = readings.deliveries + EXCLUDED.deliveries",
 )
 AGGREGATES = TableSpec(
     "aggregates",
@@ -91,7 +92,7 @@ SECURITY = TableSpec(
 def reading_row(m: dict) -> tuple:
     metrics = m["metrics"]
     return (ts(m["ts"]), m["device_id"], m["district"], m["kind"], m.get("status", "measuring"), m.get("seq"),
-            ts(m["received_at"]), m.get("format", "native"), *[metrics.get(name) for name in READING_METRICS])
+            ts(m["received_at"]), m.get("format", "native"), *[metrics.get(name) for name in READING_METRICS], 1)
 
 
 def aggregate_row(m: dict) -> tuple:
@@ -141,19 +142,20 @@ _RANK = {"open": 0, "update": 1, "resolved": 2}
 
 
 def dedupe_readings(rows: list[tuple]) -> list[tuple]:
-    """One row per (device_id, ts, status) in a batch, metrics merged (ON CONFLICT DO UPDATE may not
-    touch a row twice in one statement)."""
+    """One row per (device_id, ts, status) in a batch, metrics merged, deliveries added (ON CONFLICT
+    DO UPDATE may not touch a row twice in one statement)."""
     out: dict[tuple, list] = {}
-    first_metric = 8
+    first_metric, deliveries = 8, len(READINGS.columns) - 1
     for row in rows:
         key = (row[1], row[0], row[4])
         seen = out.get(key)
         if seen is None:
             out[key] = list(row)
         else:
-            for i in range(first_metric, len(row)):
+            for i in range(first_metric, deliveries):
                 if seen[i] is None and row[i] is not None:
                     seen[i] = row[i]
+            seen[deliveries] += row[deliveries]
     return [tuple(r) for r in out.values()]
 
 

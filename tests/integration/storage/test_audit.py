@@ -36,3 +36,4 @@ def test_gaps_and_rejects_per_device(test_db):
     assert aq["gaps"] == [(4, 5), (8, 8)] and aq["rejected"] == {"out_of_range": 2}
     assert report["nz-288-01"]["stored_without_seq"] == 1 and report["nz-288-01"]["missing"] is None
     assert report["rogue-1"]["rejected"] == {"unknown_device": 1} and report["rogue-1"]["stored"] == 0
+    assert aq["duplicates_removed"] == 0

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
+
 from stack import postgres as stack_postgres
 from stack.settings import StackSettings
+from storage.audit import audit
 from tests.integration.helpers import wait_for
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
@@ -74,6 +76,10 @@ async def test_delivered_twice_stored_once_and_later_alert_state_wins(sink_env):
         assert (state, peak) == ("resolved", 190) and resolved == T0 + timedelta(minutes=120)
         s = conn.execute("SELECT sum(pm2_5), count(DISTINCT seq) FROM readings").fetchone()
         assert s == (sum(float(i % 100) for i in range(500)), 500)
+        # every reading came twice: counted, for `citysense audit`'s duplicates removed
+        assert conn.execute("SELECT min(deliveries), max(deliveries) FROM readings").fetchone() == (2, 2)
+        dup = {d["device_id"]: d["duplicates_removed"] for d in audit(conn, timedelta(days=3650))}
+        assert sum(dup.values()) == 500
     # Redelivered dead letters are distinct Kafka records (distinct offsets): stored as sent.
     assert proc.stop() == 0
 
