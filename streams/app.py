@@ -98,7 +98,8 @@ def build_app(settings: StreamsSettings) -> faust.App:
 
     loaded: set[int] = set()  # partitions whose district states were loaded in this assignment
     expected: dict[int, int] = {}  # partition -> next readings offset to apply (streams/gaps.py)
-    bridged: set[int] = set()  # partitions whose Faust commit position was bridged in this assignment
+    delivered_at: dict[int, float] = {}  # partition -> when Faust last delivered a batch of it
+    log_ends = gaps.EndOffsets(settings.kafka_client())
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender, revoked, **kwargs) -> None:
@@ -106,24 +107,30 @@ def build_app(settings: StreamsSettings) -> faust.App:
             if tp.topic == source.get_topic_name():
                 loaded.discard(tp.partition)
                 expected.pop(tp.partition, None)
-                bridged.discard(tp.partition)
 
-    async def mark_done_for_faust(batch_firsts: dict[int, int], skipped: list[tuple[int, int, int]]) -> None:
+    async def mark_done_for_faust(partitions: set[int], skipped: list[tuple[int, int, int]]) -> None:
         """Tell Faust's consumer that offsets it never delivered are done, or its commits stop there.
 
-        Faust commits only consecutive acknowledged offsets from its committed position. Records it
-        skipped and we fetched (streams/gaps.py) are done; so is everything between the committed
-        position and the first offset Faust delivered in a new assignment (applied before, or fetched).
+        Faust commits only consecutive acknowledged offsets from its committed position, and stops
+        for good at a hole. Holes come from records it dropped on a takeover: those at or beyond the
+        next offset we expected were fetched by us (`skipped`); those below it had been applied before
+        (replays). So every offset below both Faust's lowest acknowledged one and ours is done.
         """
-        ranges = list(skipped)
-        for partition, first in batch_firsts.items():
-            if partition not in bridged:
-                bridged.add(partition)
-                committed = app.consumer._committed_offset.get(TP(source.get_topic_name(), partition))
-                if committed is not None and first > committed:
-                    ranges.append((partition, committed, first))
-        for partition, start, end in ranges:
-            await app.consumer._add_gap(TP(source.get_topic_name(), partition), start, end - 1)
+        topic = source.get_topic_name()
+        for partition, start, end in skipped:
+            await app.consumer._add_gap(TP(topic, partition), start, end - 1)
+        for partition in partitions:
+            tp = TP(topic, partition)
+            committed, acked = app.consumer._committed_offset.get(tp), app.consumer._acked.get(tp)
+            if committed is None or not acked or partition not in expected:
+                continue
+            lowest = min(acked)
+            if lowest - committed > 1:  # Faust's stall condition (faust/transport/consumer.py _new_offset)
+                end = min(lowest, expected[partition])
+                if end > committed:
+                    logger.info("partition %d: offsets %d..%d were done but never acknowledged to Faust; "
+                                "marking them so its commits move on", partition, committed, end - 1)
+                    await app.consumer._add_gap(tp, committed, end - 1)
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
@@ -134,9 +141,11 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 else:
                     state.data[key] = value
             applied = [v["last_offset"] for v in latest.values() if v and v.get("last_offset", -1) >= 0]
-            if applied:
-                expected[p] = max(applied) + 1
+            # nothing applied yet: everything from the log's start must be seen (gaps.py fetches it)
+            expected[p] = max(applied) + 1 if applied else await gaps.log_start(settings.kafka_client(),
+                                                                                source.get_topic_name(), p)
             loaded.add(p)
+            delivered_at[p] = time.monotonic()
             logger.info("loaded the state of %d districts of partition %d", len(latest), p)
 
     @app.agent(source, concurrency=1)
@@ -145,9 +154,8 @@ def build_app(settings: StreamsSettings) -> faust.App:
             started = time.monotonic()
             processor.registry = registry.current()
             batch = [(e.message.partition, e.message.offset, e.message.key, e.message.value) for e in events]
-            firsts: dict[int, int] = {}
-            for partition, offset, _, _ in batch:
-                firsts[partition] = min(offset, firsts.get(partition, offset))
+            for partition in {p for p, _, _, _ in batch}:
+                delivered_at[partition] = started
             await ensure_loaded({p for p, _, _, _ in batch})
             batch, skipped = await gaps.complete(batch, expected, settings.kafka_client(), source.get_topic_name())
             outcome = processor.process(batch, state.data)
@@ -156,7 +164,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 state.data[key] = value
                 state.send_changelog(outcome.partitions[key], key, value)
             gaps.advance(batch, expected)
-            await mark_done_for_faust(firsts, skipped)
+            await mark_done_for_faust({p for p, _, _, _ in batch}, skipped)
             metrics.events.inc(len(batch))
             for what, n in outcome.counts.items():
                 metrics.counts.labels(what).inc(n)
@@ -173,6 +181,30 @@ def build_app(settings: StreamsSettings) -> faust.App:
     async def ops_endpoint() -> None:
         server = OpsServer(settings.metrics_host, settings.metrics_port, metrics.registry, health)
         await server.__aenter__()
+
+    @app.timer(2.0)
+    async def unstall_commits() -> None:  # also when no batch comes after the last one
+        await mark_done_for_faust(set(expected), [])
+
+    @app.timer(2.0)
+    async def resume_idle_partitions() -> None:
+        """Kafka holds records beyond what we applied, yet Faust delivered none for a while: seek back."""
+        if not expected or app.rebalancing:
+            return
+        topic = source.get_topic_name()
+        try:
+            ends = await log_ends.get(topic, set(expected))
+        except KafkaError as exc:
+            logger.warning("could not read the log end offsets of %s (%s)", topic, exc)
+            return
+        for partition, end in ends.items():
+            idle = time.monotonic() - delivered_at.get(partition, 0.0)
+            if partition in expected and end > expected[partition] and idle > settings.idle_partition_s:
+                logger.warning("partition %d of %s: Kafka holds offsets %d..%d but none was delivered for %.0f s; "
+                               "seeking back to %d", partition, topic, expected[partition], end - 1, idle,
+                               expected[partition])
+                await app.consumer.seek(TP(topic, partition), expected[partition])
+                delivered_at[partition] = time.monotonic()
 
     @app.timer(5.0)
     async def reload_registry() -> None:

@@ -9,7 +9,9 @@ The worker knows the next offset it must apply per partition (from the loaded di
 then from each batch), so a batch that starts beyond it, or has a hole, is completed here before it
 is processed, and the hole is then reported to Faust's consumer as acknowledged (without that its
 offset commits would stop at the hole for good: it commits only consecutive acknowledged offsets).
-A hole with no records (a transaction marker) costs one fetch and is remembered as
+A partition where Kafka holds offsets beyond the expected one but Faust delivers nothing more (it
+dropped the rest of a fetch) is found by a periodic check against the log end, and Faust's
+consumer is sought back to the expected offset. A hole with no records (a transaction marker) costs one fetch and is remembered as
 passed. Offsets below the expected one are replays; the district states skip them.
 """
 
@@ -76,6 +78,32 @@ async def fetch_range(kafka: dict, topic: str, partition: int, start: int, end: 
         raise OffsetGapError(topic, partition, start, end) from exc
     finally:
         await consumer.stop()
+
+
+async def log_start(kafka: dict, topic: str, partition: int) -> int:
+    """The first offset Kafka still holds in a partition (where a partition without state starts)."""
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        return (await consumer.beginning_offsets([tp]))[tp]
+    finally:
+        await consumer.stop()
+
+
+class EndOffsets:
+    """The log end offsets of partitions, from one long-lived consumer (for the idle-partition check)."""
+
+    def __init__(self, kafka: dict) -> None:
+        self.kafka = kafka
+        self.consumer: AIOKafkaConsumer | None = None
+
+    async def get(self, topic: str, partitions: set[int]) -> dict[int, int]:
+        if self.consumer is None:
+            self.consumer = AIOKafkaConsumer(**self.kafka, enable_auto_commit=False, group_id=None)
+            await self.consumer.start()
+        ends = await self.consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+        return {tp.partition: end for tp, end in ends.items()}
 
 
 async def complete(batch: list[Record], expected: dict[int, int], kafka: dict,

@@ -30,6 +30,7 @@ class StreamsSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     session_timeout_s: float = 10.0  # a dead worker's partitions move to the others after this
     batch_size: int = 2000
     batch_within_s: float = 0.5
+    idle_partition_s: float = 10.0  # records waiting in Kafka, none delivered this long: seek back (gaps.py)
 
     registry: Path | None = Field(None, validation_alias=_shared("REGISTRY"))
     rules: Path | None = None  # alert rules JSON; default streams/rules.default.json
