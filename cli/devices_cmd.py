@@ -3,7 +3,7 @@
 `add` writes the device into the registry (the gateway and streams reload it when it changes),
 creates its MQTT account and prints its password once; `rotate` replaces the password; `revoke`
 marks the device revoked in the registry (the gateway rejects its readings as unknown_device) and
-deletes its account (the broker refuses its next connection). The local broker is reloaded (SIGHUP).
+deletes its account (the broker refuses its next connection). The local broker is restarted gracefully to read them (stack/broker_auth.py says why not SIGHUP).
 """
 
 from __future__ import annotations
