@@ -49,3 +49,16 @@ def test_names_the_broker_could_misread_are_refused(tmp_path):
                                "--kind", "air_quality", "--registry", str(tmp_path / "r.json")],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and "refused" in done.stdout
+
+
+def test_no_secret_in_stack_status(stack_settings):
+    from stack import broker_auth
+
+    creds = broker_auth.load(stack_settings)
+    secrets = [*creds["services"].values(), *list(creds["devices"].values())[:50]]
+    pg = f":{stack_settings.pg_password.get_secret_value()}@"  # the local default equals the role's name
+    for args in (["stack", "status"], ["stack", "status", "--json"]):
+        out = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0
+        leaked = [s for s in [*secrets, pg] if s and s in out.stdout + out.stderr]
+        assert leaked == [], "a password appears in `citysense stack status`"
