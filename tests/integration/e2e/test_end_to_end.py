@@ -33,10 +33,13 @@ CFG = WindowConfig(sizes_s=(60, 900, 3600), lateness_s=30)
 
 
 @pytest.fixture
-def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap):
+def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap, stack_settings):
     registry = DeviceRegistry([*REGISTRY, *EXTRA])
     registry.write(tmp_path / "devices.json")
     procs = []
+    # the two devices that publish with their own credentials below, provisioned before anything
+    # runs (a new account reloads the broker by restarting it)
+    passwords = local_access(stack_settings, ["aq-291-01", "nz-291-01"]).devices
     with fresh_database(database_url, f"e2e_{unique}") as dsn:
         seed(dsn, DistrictRegistry.default(), registry)
         root = f"e2e{unique}"
@@ -54,7 +57,7 @@ def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap):
             procs.append(ServiceProcess([name], penv, tmp_path / f"{name}.log").start())
         for name, port in ports.items():
             wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90, what=f"{name} healthy")
-        yield {"dsn": dsn, "root": root, "procs": procs}
+        yield {"dsn": dsn, "root": root, "procs": procs, "passwords": passwords}
         for p in procs:
             p.stop()
 
@@ -64,7 +67,7 @@ def rows(dsn: str, query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
-def test_mqtt_to_timescaledb(platform, mqtt_access, stack_settings):
+def test_mqtt_to_timescaledb(platform, mqtt_access):
     dsn, root = platform["dsn"], platform["root"]
     t0 = base_time()
     scenario, late_index = build(t0)
@@ -83,7 +86,7 @@ def test_mqtt_to_timescaledb(platform, mqtt_access, stack_settings):
     pub.close()
     # Two readings from a client nobody here wrote: mosquitto_pub, native and NGSI-LD, each device
     # with its own credentials on the device listener.
-    passwords = local_access(stack_settings, ["aq-291-01", "nz-291-01"]).devices
+    passwords = platform["passwords"]
     at = t0 + timedelta(minutes=30)
     native = json.dumps({"ts": at.isoformat(), "metrics": {"pm2_5": 33.3, "co": 0.9}, "units": {"co": "mg/m3"}})
     ngsi = json.dumps({"id": "urn:ngsi-ld:NoiseLevelObserved:nz-291-01", "type": "NoiseLevelObserved",
