@@ -15,6 +15,7 @@ import time
 
 import faust
 from faust.types import TP
+from faust.types.tuples import ack_lock
 from aiokafka.errors import KafkaError
 
 from runtime.http import OpsServer
@@ -112,7 +113,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
         """Tell Faust's consumer that offsets it never delivered are done, or its commits stop there.
 
         Faust commits only consecutive acknowledged offsets from its committed position, and stops
-        for good at a hole. Holes come from records it dropped on a takeover: those at or beyond the
+        for good at a hole (and crawls when its list holds repeats). Holes come from records it dropped on a takeover: those at or beyond the
         next offset we expected were fetched by us (`skipped`); those below it had been applied before
         (replays). So every offset below both Faust's lowest acknowledged one and ours is done.
         """
@@ -123,6 +124,18 @@ def build_app(settings: StreamsSettings) -> faust.App:
             tp = TP(topic, partition)
             committed, acked = app.consumer._committed_offset.get(tp), app.consumer._acked.get(tp)
             if committed is None or not acked or partition not in expected:
+                continue
+            # Replays Faust delivered again after a takeover are acknowledged again after it already
+            # committed them: offsets below its committed one and repeats in its list make it commit
+            # one offset per interval (seen: 2 per 2 s). Drop them (no await: nothing runs between).
+            with ack_lock:  # Faust's own lock around this bookkeeping
+                clean = sorted({offset for offset in acked if offset >= committed})
+                if len(clean) != len(acked):
+                    acked[:] = clean
+                    index = app.consumer._acked_index.get(tp)
+                    if index is not None:
+                        index.intersection_update(clean)
+            if not clean:
                 continue
             lowest = min(acked)
             if lowest - committed > 1:  # Faust's stall condition (faust/transport/consumer.py _new_offset)
