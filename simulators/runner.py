@@ -89,10 +89,9 @@ def run_timed(registry: DeviceRegistry, access, *, start: datetime, end: datetim
             else:
                 report.expected_rejected[outcome.reason.value] += 1
             pub.publish(msg.topic, msg.payload)
-            report.published = pub.published
-            report.acked = pub.acked
             if progress and time.monotonic() - last_progress > 0.5:
                 last_progress = time.monotonic()
+                report.published, report.acked = pub.published, pub.acked  # sums over every connection
                 _progress(report, (end - start).total_seconds(), (msg.ts - start).total_seconds(), t0)
         pub.wait_acked(60)
     finally:

@@ -104,13 +104,22 @@ def write_broker_files(settings: StackSettings, creds: dict[str, dict[str, str]]
 
 
 def ensure(settings: StackSettings) -> dict[str, dict[str, str]]:
-    """Service accounts exist (created with random passwords once); broker files up to date."""
+    """Service accounts exist (created with random passwords once); broker files written when new."""
     creds = load(settings)
-    for name in SERVICE_ACL:
-        creds["services"].setdefault(name, secrets.token_urlsafe(18))
+    missing = [name for name in SERVICE_ACL if name not in creds["services"]]
+    for name in missing:
+        creds["services"][name] = secrets.token_urlsafe(18)
+    if missing or not (auth_dir(settings) / "services.passwd").exists():
+        _commit(settings, creds, reload=False)
+    return creds
+
+
+def _commit(settings: StackSettings, creds: dict[str, dict[str, str]], *, reload: bool = True) -> None:
+    """Save the credentials, write the broker's files, and make the running broker read them."""
     _save(settings, creds)
     write_broker_files(settings, creds)
-    return creds
+    if reload:
+        reload_broker(settings)
 
 
 def reload_broker(settings: StackSettings) -> bool:
@@ -131,7 +140,7 @@ def reload_broker(settings: StackSettings) -> bool:
     return True
 
 
-def provision_devices(settings: StackSettings, device_ids: list[str], *, reload: bool = True) -> dict[str, str]:
+def provision_devices(settings: StackSettings, device_ids: list[str]) -> dict[str, str]:
     """Credentials for these devices (new ones created; existing ones kept); device id -> password."""
     creds = ensure(settings)
     changed = False
@@ -140,10 +149,7 @@ def provision_devices(settings: StackSettings, device_ids: list[str], *, reload:
             creds["devices"][check_name(device_id)] = secrets.token_urlsafe(18)
             changed = True
     if changed:
-        _save(settings, creds)
-        write_broker_files(settings, creds)
-        if reload:
-            reload_broker(settings)
+        _commit(settings, creds)
     return {d: creds["devices"][d] for d in device_ids}
 
 
@@ -152,9 +158,7 @@ def rotate_device(settings: StackSettings, device_id: str) -> str:
     if device_id not in creds["devices"]:
         raise AccountError(f"device {device_id!r} has no MQTT account: `citysense devices add` it first")
     creds["devices"][device_id] = secrets.token_urlsafe(18)
-    _save(settings, creds)
-    write_broker_files(settings, creds)
-    reload_broker(settings)
+    _commit(settings, creds)
     return creds["devices"][device_id]
 
 
@@ -166,15 +170,12 @@ def revoke_devices(settings: StackSettings, device_ids: list[str]) -> list[str]:
     """Delete these devices' accounts (one broker reload); returns those that had one."""
     creds = ensure(settings)
     gone = [d for d in device_ids if creds["devices"].pop(d, None) is not None]
-    _save(settings, creds)
-    write_broker_files(settings, creds)
-    reload_broker(settings)
+    _commit(settings, creds)
     return gone
 
 
 def service_account(settings: StackSettings, name: str) -> tuple[str, str]:
-    creds = ensure(settings) if name not in load(settings)["services"] else load(settings)
-    return name, creds["services"][name]
+    return name, ensure(settings)["services"][name]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def write_config(settings: StackSettings) -> Path:
     data_dir = settings.root / "mosquitto" / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     settings.logs.mkdir(parents=True, exist_ok=True)
-    broker_auth.ensure(settings)
+    broker_auth.write_broker_files(settings, broker_auth.ensure(settings))  # the ACLs of this checkout's code
     text = TEMPLATE.read_text().format(
         port=settings.mqtt_port,
         tls_port=settings.mqtt_tls_port,

@@ -100,7 +100,8 @@ def build_app(settings: StreamsSettings) -> faust.App:
     loaded: set[int] = set()  # partitions whose district states were loaded in this assignment
     expected: dict[int, int] = {}  # partition -> next readings offset to apply (streams/gaps.py)
     delivered_at: dict[int, float] = {}  # partition -> when Faust last delivered a batch of it
-    log_ends = gaps.EndOffsets(settings.kafka_client())
+    kafka = settings.kafka_client()  # once: with TLS it holds an SSL context
+    log_ends = gaps.EndOffsets(kafka)
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender, revoked, **kwargs) -> None:
@@ -109,18 +110,23 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 loaded.discard(tp.partition)
                 expected.pop(tp.partition, None)
 
-    async def mark_done_for_faust(partitions: set[int], skipped: list[tuple[int, int, int]]) -> None:
+    async def mark_fetched_for_faust(skipped: list[tuple[int, int, int]]) -> None:
+        """Offsets Faust never delivered and we fetched (gaps.complete) are done: tell its consumer."""
+        for partition, start, end in skipped:
+            await app.consumer._add_gap(TP(source.get_topic_name(), partition), start, end - 1)
+
+    @app.timer(2.0)
+    async def unstall_commits() -> None:
         """Tell Faust's consumer that offsets it never delivered are done, or its commits stop there.
 
         Faust commits only consecutive acknowledged offsets from its committed position, and stops
-        for good at a hole (and crawls when its list holds repeats). Holes come from records it dropped on a takeover: those at or beyond the
-        next offset we expected were fetched by us (`skipped`); those below it had been applied before
-        (replays). So every offset below both Faust's lowest acknowledged one and ours is done.
+        for good at a hole (and crawls when its list holds repeats). Holes come from records it
+        dropped on a takeover: those at or beyond the next offset we expected were fetched by us;
+        those below it had been applied before (replays). So every offset below both Faust's lowest
+        acknowledged one and ours is done.
         """
         topic = source.get_topic_name()
-        for partition, start, end in skipped:
-            await app.consumer._add_gap(TP(topic, partition), start, end - 1)
-        for partition in partitions:
+        for partition in list(expected):
             tp = TP(topic, partition)
             committed, acked = app.consumer._committed_offset.get(tp), app.consumer._acked.get(tp)
             if committed is None or not acked or partition not in expected:
@@ -137,7 +143,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
                         index.intersection_update(clean)
             if not clean:
                 continue
-            lowest = min(acked)
+            lowest = clean[0]
             if lowest - committed > 1:  # Faust's stall condition (faust/transport/consumer.py _new_offset)
                 end = min(lowest, expected[partition])
                 if end > committed:
@@ -147,7 +153,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
-            latest = await load_partition(settings.kafka_client(), state.changelog_topic_name, p)
+            latest = await load_partition(kafka, state.changelog_topic_name, p)
             for key, value in latest.items():
                 if value is None:
                     state.data.pop(key, None)
@@ -155,8 +161,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
                     state.data[key] = value
             applied = [v["last_offset"] for v in latest.values() if v and v.get("last_offset", -1) >= 0]
             # nothing applied yet: everything from the log's start must be seen (gaps.py fetches it)
-            expected[p] = max(applied) + 1 if applied else await gaps.log_start(settings.kafka_client(),
-                                                                                source.get_topic_name(), p)
+            expected[p] = max(applied) + 1 if applied else await gaps.log_start(kafka, source.get_topic_name(), p)
             loaded.add(p)
             delivered_at[p] = time.monotonic()
             logger.info("loaded the state of %d districts of partition %d", len(latest), p)
@@ -167,17 +172,18 @@ def build_app(settings: StreamsSettings) -> faust.App:
             started = time.monotonic()
             processor.registry = registry.current()
             batch = [(e.message.partition, e.message.offset, e.message.key, e.message.value) for e in events]
-            for partition in {p for p, _, _, _ in batch}:
+            partitions = {p for p, _, _, _ in batch}
+            for partition in partitions:
                 delivered_at[partition] = started
-            await ensure_loaded({p for p, _, _, _ in batch})
-            batch, skipped = await gaps.complete(batch, expected, settings.kafka_client(), source.get_topic_name())
+            await ensure_loaded(partitions)
+            batch, skipped = await gaps.complete(batch, expected, kafka, source.get_topic_name())
             outcome = processor.process(batch, state.data)
             await publish(outcome.outputs)
             for key, value in outcome.states.items():
                 state.data[key] = value
                 state.send_changelog(outcome.partitions[key], key, value)
             gaps.advance(batch, expected)
-            await mark_done_for_faust({p for p, _, _, _ in batch}, skipped)
+            await mark_fetched_for_faust(skipped)
             metrics.events.inc(len(batch))
             for what, n in outcome.counts.items():
                 metrics.counts.labels(what).inc(n)
@@ -194,10 +200,6 @@ def build_app(settings: StreamsSettings) -> faust.App:
     async def ops_endpoint() -> None:
         server = OpsServer(settings.metrics_host, settings.metrics_port, metrics.registry, health)
         await server.__aenter__()
-
-    @app.timer(2.0)
-    async def unstall_commits() -> None:  # also when no batch comes after the last one
-        await mark_done_for_faust(set(expected), [])
 
     @app.timer(2.0)
     async def resume_idle_partitions() -> None:

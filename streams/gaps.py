@@ -11,8 +11,9 @@ is processed, and the hole is then reported to Faust's consumer as acknowledged 
 offset commits would stop at the hole for good: it commits only consecutive acknowledged offsets).
 A partition where Kafka holds offsets beyond the expected one but Faust delivers nothing more (it
 dropped the rest of a fetch) is found by a periodic check against the log end, and Faust's
-consumer is sought back to the expected offset. A hole with no records (a transaction marker) costs one fetch and is remembered as
-passed. Offsets below the expected one are replays; the district states skip them.
+consumer is sought back to the expected offset. A hole with no records (a transaction marker)
+costs one fetch and is then passed. Offsets below the expected one are replays; the district
+states skip them.
 """
 
 from __future__ import annotations
