@@ -48,12 +48,14 @@ def _local_stack_password(settings):
 def run_streams(args: argparse.Namespace) -> int:
     import faust
 
+    from streams import faust_commits
     from streams.app import build_app, ensure_streams_topics
     from streams.settings import StreamsSettings
 
     settings = StreamsSettings()
     asyncio.run(ensure_streams_topics(settings))
     app = build_app(settings)
+    faust_commits.check(app.consumer)  # before any record: the commit repair needs these internals
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -15,11 +15,10 @@ import time
 
 import faust
 from faust.types import TP
-from faust.types.tuples import ack_lock
 from aiokafka.errors import KafkaError
 
 from runtime.http import OpsServer
-from streams import gaps
+from streams import faust_commits, gaps
 from streams.metrics import StreamsMetrics
 from streams.processor import Processor
 from streams.rules import Rules
@@ -110,46 +109,10 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 loaded.discard(tp.partition)
                 expected.pop(tp.partition, None)
 
-    async def mark_fetched_for_faust(skipped: list[tuple[int, int, int]]) -> None:
-        """Offsets Faust never delivered and we fetched (gaps.complete) are done: tell its consumer."""
-        for partition, start, end in skipped:
-            await app.consumer._add_gap(TP(source.get_topic_name(), partition), start, end - 1)
-
     @app.timer(2.0)
     async def unstall_commits() -> None:
-        """Tell Faust's consumer that offsets it never delivered are done, or its commits stop there.
-
-        Faust commits only consecutive acknowledged offsets from its committed position, and stops
-        for good at a hole (and crawls when its list holds repeats). Holes come from records it
-        dropped on a takeover: those at or beyond the next offset we expected were fetched by us;
-        those below it had been applied before (replays). So every offset below both Faust's lowest
-        acknowledged one and ours is done.
-        """
-        topic = source.get_topic_name()
-        for partition in list(expected):
-            tp = TP(topic, partition)
-            committed, acked = app.consumer._committed_offset.get(tp), app.consumer._acked.get(tp)
-            if committed is None or not acked or partition not in expected:
-                continue
-            # Replays Faust delivered again after a takeover are acknowledged again after it already
-            # committed them: offsets below its committed one and repeats in its list make it commit
-            # one offset per interval (seen: 2 per 2 s). Drop them (no await: nothing runs between).
-            with ack_lock:  # Faust's own lock around this bookkeeping
-                clean = sorted({offset for offset in acked if offset >= committed})
-                if len(clean) != len(acked):
-                    acked[:] = clean
-                    index = app.consumer._acked_index.get(tp)
-                    if index is not None:
-                        index.intersection_update(clean)
-            if not clean:
-                continue
-            lowest = clean[0]
-            if lowest - committed > 1:  # Faust's stall condition (faust/transport/consumer.py _new_offset)
-                end = min(lowest, expected[partition])
-                if end > committed:
-                    logger.info("partition %d: offsets %d..%d were done but never acknowledged to Faust; "
-                                "marking them so its commits move on", partition, committed, end - 1)
-                    await app.consumer._add_gap(tp, committed, end - 1)
+        """Faust's commits stop at offsets it never delivered and crawl over replays: repair them."""
+        await faust_commits.repair(app.consumer, source.get_topic_name(), expected)
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
@@ -183,7 +146,8 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 state.data[key] = value
                 state.send_changelog(outcome.partitions[key], key, value)
             gaps.advance(batch, expected)
-            await mark_fetched_for_faust(skipped)
+            for partition, start, end in skipped:  # fetched by us: done as far as Faust's commits go
+                await faust_commits.mark_done(app.consumer, source.get_topic_name(), partition, start, end)
             metrics.events.inc(len(batch))
             for what, n in outcome.counts.items():
                 metrics.counts.labels(what).inc(n)
