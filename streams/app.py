@@ -23,7 +23,7 @@ from streams.metrics import StreamsMetrics
 from streams.processor import Processor
 from streams.rules import Rules
 from streams.settings import StreamsSettings
-from streams.state_loader import load_partition
+from streams.state_loader import applied_key, load_partition, split_applied
 from streams.windows import WindowConfig
 from telemetry.registry_file import RegistryFile
 from telemetry.topics import KafkaTopics
@@ -80,7 +80,9 @@ def build_app(settings: StreamsSettings) -> faust.App:
                for name in (topics.aggregates, topics.aqi, topics.alerts, topics.late)}
     # A district's state is written to the changelog partition of the same number as its readings'
     # partition (explicitly: a batch mixes partitions, so Faust's "current event" cannot say which).
-    state = app.Table("district-state", default=None, partitions=settings.partitions,
+    # key_type, not only the schema: Faust's recovery decodes changelog keys by the table's key_type
+    # (JSON when unset: district keys happen to be JSON numbers, the partitions' applied marks not).
+    state = app.Table("district-state", default=None, partitions=settings.partitions, key_type=bytes,
                       schema=faust.Schema(key_type=bytes, key_serializer="raw", value_serializer="json"),
                       help="per-district windows, watermark, AQI history, alerts")
 
@@ -116,15 +118,17 @@ def build_app(settings: StreamsSettings) -> faust.App:
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
-            latest = await load_partition(kafka, state.changelog_topic_name, p)
+            latest, applied = split_applied(await load_partition(kafka, state.changelog_topic_name, p), p)
             for key, value in latest.items():
                 if value is None:
                     state.data.pop(key, None)
                 else:
                     state.data[key] = value
-            applied = [v["last_offset"] for v in latest.values() if v and v.get("last_offset", -1) >= 0]
             # nothing applied yet: everything from the log's start must be seen (gaps.py fetches it)
-            expected[p] = max(applied) + 1 if applied else await gaps.log_start(kafka, source.get_topic_name(), p)
+            if applied is None:
+                expected[p] = await gaps.log_start(kafka, source.get_topic_name(), p)
+            else:
+                expected[p] = applied + 1
             loaded.add(p)
             delivered_at[p] = time.monotonic()
             logger.info("loaded the state of %d districts of partition %d", len(latest), p)
@@ -146,6 +150,8 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 state.data[key] = value
                 state.send_changelog(outcome.partitions[key], key, value)
             gaps.advance(batch, expected)
+            for partition in partitions:  # after the districts' states: complete only if they are
+                state.send_changelog(partition, applied_key(partition), expected[partition] - 1)
             for partition, start, end in skipped:  # fetched by us: done as far as Faust's commits go
                 await faust_commits.mark_done(app.consumer, source.get_topic_name(), partition, start, end)
             metrics.events.inc(len(batch))
