@@ -20,4 +20,9 @@ def detect(value: object) -> PayloadFormat:
             "unknown payload: expected native {ts, metrics}, a SenML array, or an NGSI-LD entity "
             f"of type {', '.join(ngsi.ENTITY_TYPES)}",
         )
-    raise Rejected(Reason.WRONG_TYPE, f"payload is a JSON {type(value).__name__}, not an object or array")
+    if isinstance(value, list):
+        what = "an empty array" if not value else "an array that is not SenML (records with n, u and v)"
+        raise Rejected(Reason.WRONG_TYPE, f"payload is {what}: expected a native object, a SenML array or an "
+                       "NGSI-LD entity")
+    kind = {str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}.get(type(value), "value")
+    raise Rejected(Reason.WRONG_TYPE, f"payload is a JSON {kind}, not an object or array")

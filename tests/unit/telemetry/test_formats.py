@@ -132,3 +132,15 @@ def test_ngsi_entity_without_kept_attributes(registry):
     entity = {"id": "urn:x", "type": "NoiseLevelObserved", "LAmax": 90, "dateObservedTo": "2026-11-25T09:00:00Z"}
     result = validate(topic("nz-288-01"), json.dumps(entity).encode(), registry, received_at=NOW)
     assert isinstance(result, Rejection) and result.reason == "missing_field"
+
+
+@pytest.mark.parametrize("payload, says", [
+    (b"[]", "payload is an empty array"),
+    (b'[{"x": 1}]', "an array that is not SenML"),
+    (b'"hello"', "a JSON string"),
+    (b"42", "a JSON number"),
+    (b"true", "a JSON boolean"),
+])
+def test_payloads_of_no_format_say_what_they_are(registry, payload, says):
+    result = validate(topic(), payload, registry, received_at=NOW)
+    assert isinstance(result, Rejection) and result.reason == "wrong_type" and says in result.message
