@@ -24,5 +24,6 @@ def detect(value: object) -> PayloadFormat:
         what = "an empty array" if not value else "an array that is not SenML (records with n, u and v)"
         raise Rejected(Reason.WRONG_TYPE, f"payload is {what}: expected a native object, a SenML array or an "
                        "NGSI-LD entity")
-    kind = {str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}.get(type(value), "value")
+    kinds = {str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    kind = kinds.get(type(value), "value")
     raise Rejected(Reason.WRONG_TYPE, f"payload is a JSON {kind}, not an object or array")
