@@ -132,23 +132,28 @@ class Publisher:
 
 
 async def read_topic(bootstrap: str, topic: str, *, until: int | None = None, timeout: float = 30,
-                     quiet: float = 2.0) -> list:
-    """Every record of `topic` from the beginning (a fresh consumer group): stops at `until` records,
+                     quiet: float = 2.0, distinct=None) -> list:
+    """Every record of `topic` from the beginning (a fresh consumer group): stops at `until` records
+    (`until` distinct values of `distinct(record)` when given: duplicates must not end the read early),
     or after `quiet` seconds without a new one, or at `timeout`. The topic must exist."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest", group_id=f"test-reader-{uuid.uuid4().hex[:12]}")
     await consumer.start()
     try:
         deadline = time.monotonic() + timeout
-        records, last_new = [], time.monotonic()
+        records, last_new, assigned, seen = [], time.monotonic(), False, set()
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=300)
             for recs in batch.values():
                 records += recs
                 last_new = time.monotonic()
-            if until is not None and len(records) >= until:
+                if distinct is not None:
+                    seen.update(distinct(r) for r in recs)
+            if until is not None and (len(seen) if distinct is not None else len(records)) >= until:
                 break
-            if until is None and consumer.assignment() and time.monotonic() - last_new > quiet:
+            if not assigned and consumer.assignment():  # quiet counts from the assignment, not the start
+                assigned, last_new = True, max(last_new, time.monotonic())
+            elif until is None and assigned and time.monotonic() - last_new > quiet:
                 break
         return records
     finally:
