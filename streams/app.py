@@ -74,8 +74,9 @@ def build_app(settings: StreamsSettings) -> faust.App:
         consumer_max_fetch_size=4 * 1024 * 1024,
         broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
     )
-    source = app.topic(settings.readings_topic or topics.readings, key_type=bytes, value_type=bytes, key_serializer="raw",
-                       value_serializer="raw", partitions=settings.partitions)
+    readings_topic = settings.readings_topic or topics.readings
+    source = app.topic(readings_topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                       partitions=settings.partitions)
     outputs = {name: app.topic(name, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
                for name in (topics.aggregates, topics.aqi, topics.alerts, topics.late)}
     # A district's state is written to the changelog partition of the same number as its readings'
@@ -107,14 +108,14 @@ def build_app(settings: StreamsSettings) -> faust.App:
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender, revoked, **kwargs) -> None:
         for tp in revoked:
-            if tp.topic == source.get_topic_name():
+            if tp.topic == readings_topic:
                 loaded.discard(tp.partition)
                 expected.pop(tp.partition, None)
 
     @app.timer(2.0)
     async def unstall_commits() -> None:
         """Faust's commits stop at offsets it never delivered and crawl over replays: repair them."""
-        await faust_commits.repair(app.consumer, source.get_topic_name(), expected)
+        await faust_commits.repair(app.consumer, readings_topic, expected)
 
     async def ensure_loaded(partitions: set[int]) -> None:
         for p in sorted(partitions - loaded):
@@ -126,7 +127,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
                     state.data[key] = value
             # nothing applied yet: everything from the log's start must be seen (gaps.py fetches it)
             if applied is None:
-                expected[p] = await gaps.log_start(kafka, source.get_topic_name(), p)
+                expected[p] = await gaps.log_start(kafka, readings_topic, p)
             else:
                 expected[p] = applied + 1
             loaded.add(p)
@@ -143,7 +144,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
             for partition in partitions:
                 delivered_at[partition] = started
             await ensure_loaded(partitions)
-            batch, skipped = await gaps.complete(batch, expected, kafka, source.get_topic_name())
+            batch, skipped = await gaps.complete(batch, expected, kafka, readings_topic)
             outcome = processor.process(batch, state.data)
             await publish(outcome.outputs)
             for key, value in outcome.states.items():
@@ -153,7 +154,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
             for partition in partitions:  # after the districts' states: complete only if they are
                 state.send_changelog(partition, applied_key(partition), expected[partition] - 1)
             for partition, start, end in skipped:  # fetched by us: done as far as Faust's commits go
-                await faust_commits.mark_done(app.consumer, source.get_topic_name(), partition, start, end)
+                await faust_commits.mark_done(app.consumer, readings_topic, partition, start, end)
             metrics.events.inc(len(batch))
             for what, n in outcome.counts.items():
                 metrics.counts.labels(what).inc(n)
@@ -176,19 +177,18 @@ def build_app(settings: StreamsSettings) -> faust.App:
         """Kafka holds records beyond what we applied, yet Faust delivered none for a while: seek back."""
         if not expected or app.rebalancing:
             return
-        topic = source.get_topic_name()
         try:
-            ends = await log_ends.get(topic, set(expected))
+            ends = await log_ends.get(readings_topic, set(expected))
         except KafkaError as exc:
-            logger.warning("could not read the log end offsets of %s (%s)", topic, exc)
+            logger.warning("could not read the log end offsets of %s (%s)", readings_topic, exc)
             return
         for partition, end in ends.items():
             idle = time.monotonic() - delivered_at.get(partition, 0.0)
             if partition in expected and end > expected[partition] and idle > settings.idle_partition_s:
                 logger.warning("partition %d of %s: Kafka holds offsets %d..%d but none was delivered for %.0f s; "
-                               "seeking back to %d", partition, topic, expected[partition], end - 1, idle,
+                               "seeking back to %d", partition, readings_topic, expected[partition], end - 1, idle,
                                expected[partition])
-                await app.consumer.seek(TP(topic, partition), expected[partition])
+                await app.consumer.seek(TP(readings_topic, partition), expected[partition])
                 delivered_at[partition] = time.monotonic()
 
     @app.timer(5.0)

@@ -26,7 +26,7 @@ from streams.exceptions import StreamsError
 
 logger = logging.getLogger(__name__)
 
-TESTED_WITH = "faust-streaming 0.15.3"
+TESTED_VERSION = "0.15.3"  # faust-streaming; pinned in pyproject.toml
 _NEEDED = ("_acked", "_acked_index", "_committed_offset", "_gap", "_add_gap")
 
 
@@ -37,8 +37,8 @@ class FaustInternalsError(StreamsError):
         import faust
 
         super().__init__(f"streams: faust-streaming {faust.__version__}'s consumer has no {', '.join(missing)}; "
-                         f"citysense's commit repair (streams/faust_commits.py) was written for {TESTED_WITH}: "
-                         f"install that version (pip install 'faust-streaming=={TESTED_WITH.split()[-1]}') "
+                         f"citysense's commit repair (streams/faust_commits.py) was written for faust-streaming "
+                         f"{TESTED_VERSION}: install that version (pip install 'faust-streaming=={TESTED_VERSION}') "
                          f"or adapt the module")
 
 

@@ -152,7 +152,7 @@ async def read_topic(bootstrap: str, topic: str, *, until: int | None = None, ti
             if until is not None and (len(seen) if distinct is not None else len(records)) >= until:
                 break
             if not assigned and consumer.assignment():  # quiet counts from the assignment, not the start
-                assigned, last_new = True, max(last_new, time.monotonic())
+                assigned, last_new = True, time.monotonic()
             elif until is None and assigned and time.monotonic() - last_new > quiet:
                 break
         return records

@@ -33,4 +33,3 @@ def test_advance_never_moves_back():
     expected = {0: 100}
     advance([rec(0, 50)], expected)
     assert expected == {0: 100}
-
