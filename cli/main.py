@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
+import os
+import select
 import sys
 
 # Each subcommand lives in its own module with a `register(subparsers)` function.
@@ -19,15 +22,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_closed() -> bool:
+    """True when stdout is a pipe (or socket) whose reader went away: poll reports an error on it."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (OSError, ValueError):  # no real file behind stdout
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail too (Python's
+    documented recipe, "Note on SIGPIPE")."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     from cli import logs
 
-    import signal
-
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `citysense … | head` ends quietly
+    faulthandler.enable()  # a crash in native code leaves its Python stack in the service's log
+    # SIGPIPE stays ignored (Python's default). With the signal's default action, a service writing
+    # to a socket its peer had just closed (the gateway acknowledging to a Mosquitto that was
+    # restarting) was killed on the spot, without a line in its log.
     args = build_parser().parse_args(argv)
     logs.configure(args.verbose)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # a socket's, not ours to hide
+        _silence_stdout()  # `citysense … | head`: the reader left; end quietly
+        return 1
 
 
 if __name__ == "__main__":
