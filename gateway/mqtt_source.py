@@ -111,8 +111,11 @@ class MqttSource:
             except OSError as exc:
                 logger.error("MQTT broker %s:%d unreachable (%s); retrying in %.1f s", self.settings.mqtt_host,
                              self.settings.mqtt_port, exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 15.0)
+            except Exception:  # never stop reconnecting: a gateway that gave up would stall silently
+                logger.exception("connecting to MQTT %s:%d failed unexpectedly; retrying in %.1f s",
+                                  self.settings.mqtt_host, self.settings.mqtt_port, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 15.0)
 
     async def _misc_loop(self) -> None:
         while True:
