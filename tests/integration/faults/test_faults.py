@@ -17,7 +17,7 @@ from streams.recompute import compare, recompute
 from streams.windows import WindowConfig
 
 from .conftest import RESULTS
-from .diagnosis import explain
+from .diagnosis import exit_status, explain
 from .load import DeviceLoad
 
 pytestmark = pytest.mark.faults
@@ -132,3 +132,6 @@ def test_nothing_lost_nothing_doubled(platform, stack_settings, kafka_bootstrap,
     assert not wrong, f"{len(wrong)} stored aggregates differ from the recomputation: {wrong[:5]}; logs {logs}"
     assert len(emitted) > 100, "too few windows closed to compare"
     assert recovery is not None
+    # The fault must not have taken down a service it did not target (each killed one was restarted).
+    gone = {name: exit_status(p) for name, p in platform.procs.items() if exit_status(p) != "running"}
+    assert not gone, f"services ended during the fault: {gone}; logs {logs}"
