@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from stack.exceptions import InstallError, ServiceStartError
-from stack.process import log_tail, running_pid, spawn, stop_pid_file, wait_until
+from stack.process import foreign_listener, log_tail, running_pid, spawn, stop_pid_file, wait_until
 from stack.settings import StackSettings
 
 SERVICE = "kafka"
@@ -111,6 +111,11 @@ def up(settings: StackSettings) -> str:
         return "external"
     if pid(settings) and answers(settings):
         return "already running"
+    if pid(settings) is None:
+        why = foreign_listener("Kafka", settings.host, [settings.kafka_port, settings.kafka_controller_port],
+                               settings.pid_file(SERVICE), "CITYSENSE_STACK_KAFKA_PORT, _KAFKA_CONTROLLER_PORT")
+        if why:
+            raise ServiceStartError("Kafka", settings.kafka_bootstrap, str(settings.log_file(SERVICE)), why)
     server, log4j = write_config(settings)
     format_storage(settings, server)
     log = settings.log_file(SERVICE)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from stack import broker_auth, tls
 from stack.exceptions import InstallError, ServiceStartError
-from stack.process import log_tail, running_pid, spawn, stop_pid_file, wait_until
+from stack.process import foreign_listener, log_tail, running_pid, spawn, stop_pid_file, wait_until
 from stack.settings import StackSettings
 
 SERVICE = "mosquitto"
@@ -81,9 +81,16 @@ def up(settings: StackSettings) -> str:
     if pid(settings):
         if answers(settings):
             return "already running"
+    host, port = settings.mqtt_endpoint
+    if pid(settings) is None:
+        why = foreign_listener("Mosquitto", settings.host,
+                               [settings.mqtt_port, settings.mqtt_tls_port, settings.mqtt_service_port],
+                               settings.pid_file(SERVICE),
+                               "CITYSENSE_STACK_MQTT_PORT, _MQTT_TLS_PORT, _MQTT_SERVICE_PORT")
+        if why:
+            raise ServiceStartError("Mosquitto", f"mqtt://{host}:{port}", str(settings.log_file(SERVICE)), why)
     conf = write_config(settings)
     spawn([binary(), "-c", str(conf)], settings.pid_file(SERVICE), settings.log_file(SERVICE))
-    host, port = settings.mqtt_endpoint
     if not wait_until(lambda: pid(settings) is not None and answers(settings, 1.0), settings.start_timeout_s):
         log = settings.log_file(SERVICE)
         raise ServiceStartError(

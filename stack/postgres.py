@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from stack.exceptions import InstallError, ServiceStartError
-from stack.process import log_tail, running_pid, spawn, stop_pid_file, wait_until
+from stack.process import foreign_listener, log_tail, running_pid, spawn, stop_pid_file, wait_until
 from stack.settings import StackSettings, running_as_root
 
 SERVICE = "postgres"
@@ -191,6 +191,11 @@ def up(settings: StackSettings) -> str:
     if pid(settings) and _superuser_answers_quietly(settings):
         ensure_role_and_database(settings)  # idempotent: brings an older cluster up to date
         return "already running"
+    if pid(settings) is None:
+        why = foreign_listener("PostgreSQL", settings.host, [settings.pg_port], settings.pid_file(SERVICE),
+                               "CITYSENSE_STACK_PG_PORT")
+        if why:
+            raise ServiceStartError("PostgreSQL", f"{settings.host}:{settings.pg_port}", str(log), why)
     initdb(settings, data)
     write_config(settings, data)
     settings.logs.mkdir(parents=True, exist_ok=True)
