@@ -119,16 +119,11 @@ def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def ports_in_use(host: str, ports: Sequence[int]) -> list[int]:
-    """The ones of `ports` that already accept connections on `host`."""
-    return [port for port in ports if port_open(host, port)]
-
-
 def foreign_listener(service: str, host: str, ports: Sequence[int], pid_file: Path, setting: str) -> str | None:
     """Before a service is started: why it must not be, if one of its ports already answers although
     its pid file names no running process (a program this stack did not start, or one it lost
     track of). Starting anyway would leave clients talking to that program."""
-    taken = ports_in_use(host, ports)
+    taken = [port for port in ports if port_open(host, port)]
     if not taken:
         return None
     return (f"port {taken[0]} on {host} is already in use by a process this stack did not start "

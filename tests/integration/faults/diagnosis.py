@@ -10,23 +10,17 @@ import re
 import signal
 from pathlib import Path
 
-import orjson
-
 from telemetry.topics import KafkaTopics
-from tests.integration.helpers import http_get, read_topic
+from tests.integration.helpers import http_get, read_topic, values
 
 NOTABLE = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback)\b")
-COUNTERS = re.compile(r"^citysense_gateway_(?!kafka_produce_seconds)\w+?(_total)?(\{[^}]*\})? ")
+COUNTERS = re.compile(r"^citysense_gateway_(?!kafka_produce_seconds)\w+(?<!_created)(\{[^}]*\})? ")
 
 
 def in_readings_topic(bootstrap: str, prefix: str, missing: set[tuple[str, int]]) -> int:
     """How many of the missing (device, seq) Kafka's readings topic holds."""
     records = asyncio.run(read_topic(bootstrap, KafkaTopics(prefix).readings, timeout=60, quiet=3.0))
-    found = set()
-    for r in records:
-        value = orjson.loads(r.value)
-        found.add((value["device_id"], value["seq"]))
-    return len(missing & found)
+    return len(missing & {(v["device_id"], v["seq"]) for v in values(records)})
 
 
 def notable_lines(log: Path, limit: int = 12) -> list[str]:
@@ -51,7 +45,7 @@ def service_report(name: str, proc, port: int) -> str:
     lines = [f"--- {name} ({exit_status(proc)}): /healthz {status} {body.strip()[:300]}"]
     if name == "gateway":
         status, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
-        lines += [m for m in metrics.splitlines() if COUNTERS.match(m) and "_created" not in m][:20]
+        lines += [m for m in metrics.splitlines() if COUNTERS.match(m)][:20]
     lines += notable_lines(proc.log_file) or ["(no warnings or errors in its log)"]
     return "\n".join(lines)
 

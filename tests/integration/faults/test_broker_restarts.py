@@ -16,7 +16,6 @@ from collections import Counter
 import pytest
 
 from stack import mosquitto
-from tests.integration.helpers import http_get
 
 from .diagnosis import exit_status, explain
 from .load import DeviceLoad
@@ -29,15 +28,6 @@ pytestmark = [pytest.mark.faults,
               pytest.mark.skipif(RESTARTS <= 0, reason="a soak: set CITYSENSE_SOAK_RESTARTS to run it")]
 
 
-def healthy_within(port: int, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if http_get(f"http://127.0.0.1:{port}/healthz", timeout=1)[0] == 200:
-            return True
-        time.sleep(0.3)
-    return False
-
-
 @pytest.mark.timeout(120 + 10 * RESTARTS)
 def test_gateway_survives_broker_restarts(platform, stack_settings, kafka_bootstrap):
     load = DeviceLoad(platform.access, platform.devices, platform.root)
@@ -47,7 +37,9 @@ def test_gateway_survives_broker_restarts(platform, stack_settings, kafka_bootst
     for i in range(RESTARTS):
         mosquitto.down(stack_settings)
         mosquitto.up(stack_settings)
-        if not healthy_within(platform.ports["gateway"], 20):
+        try:
+            platform.wait_healthy("gateway", timeout=20)
+        except AssertionError:
             load.stop(timeout_s=5)
             pytest.fail(f"after broker restart {i + 1} of {RESTARTS} the gateway is not healthy "
                         f"({exit_status(gateway)}); {explain(platform, kafka_bootstrap, set(load.acked))}")
