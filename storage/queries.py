@@ -77,7 +77,7 @@ def silent(conn: psycopg.Connection, minutes: float, now: datetime | None = None
         LEFT JOIN LATERAL (SELECT max(ts) AS last_seen FROM readings
                            WHERE device_id = d.device_id AND ts > %(now)s - interval '30 days' AND ts <= %(now)s) r
                ON true
-        WHERE d.status = 'active' AND (r.last_seen IS NULL OR r.last_seen < %(now)s - make_interval(mins => %(m)s))
+        WHERE d.status = 'active' AND (r.last_seen IS NULL OR r.last_seen < %(now)s - %(m)s * interval '1 minute')
         ORDER BY r.last_seen NULLS FIRST, d.device_id""", {"now": now, "m": minutes}).fetchall()
 
 

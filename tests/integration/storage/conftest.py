@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
+import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from aiokafka import AIOKafkaProducer
 
 from runtime.kafka_topics import ensure_topics
@@ -24,6 +27,8 @@ DEVICES = DeviceRegistry([
     Device(device_id="wl-294-01", district=294, kind="water_level", flood_threshold_cm=450, interval_s=300),
 ])
 
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # the fixed data set's "now"
+
 
 def with_db(dsn: str, db: str, user: str | None = None, password: str | None = None) -> str:
     parts = urlsplit(dsn)
@@ -38,6 +43,46 @@ def test_db(database_url, unique) -> str:
     with fresh_database(database_url, f"test_{unique}") as dsn:
         seed(dsn, DistrictRegistry.default(), DEVICES)
         yield dsn
+
+
+@pytest.fixture
+def data(test_db) -> str:
+    """A fixed data set around NOW (the values the query tests computed by hand)."""
+    with psycopg.connect(test_db) as conn, conn.cursor() as cur:
+        # aq-288-01: one reading a minute for the last 2 hours, the last 10 minutes calibrating.
+        for m in range(120):
+            ts = NOW - timedelta(minutes=120 - m)
+            status = "calibrating" if m >= 110 else "measuring"
+            cur.execute("INSERT INTO readings (ts, device_id, district, kind, status, received_at, pm2_5, pm10) "
+                        "VALUES (%s, 'aq-288-01', 288, 'air_quality', %s, %s, %s, %s)",
+                        (ts, status, ts, float(m), 2.0 * m))
+        # aq-290-01: only 30 readings in the last 24 h, the last one 3 hours ago.
+        for m in range(30):
+            ts = NOW - timedelta(hours=3, minutes=m)
+            cur.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, pm2_5) "
+                        "VALUES (%s, 'aq-290-01', 290, 'air_quality', %s, 15)", (ts, ts))
+        # nz-288-01: 60 and 70 dB in the same 5-minute bucket.
+        for i, level in enumerate((60.0, 70.0)):
+            ts = NOW - timedelta(minutes=4 - i)
+            cur.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, noise_laeq) "
+                        "VALUES (%s, 'nz-288-01', 288, 'noise', %s, %s)", (ts, ts, level))
+        for district, aqi, level in ((288, 176, "Xấu"), (290, 72, "Trung bình")):
+            for hours_ago, value in ((2, aqi - 50), (1, aqi)):
+                start = NOW - timedelta(hours=hours_ago)
+                cur.execute("INSERT INTO aqi (start, \"end\", period, district, aqi, level_vi, level_en, colour, "
+                            "dominant, sub_indices) VALUES (%s, %s, 'hour', %s, %s, %s, 'x', '{0,0,0}', 'pm2_5', %s)",
+                            (start, start + timedelta(hours=1), district, value, level, Jsonb({"pm2_5": value})))
+        for alert_id, resolved in (("open1", None), ("done1", NOW)):
+            cur.execute("INSERT INTO alerts (alert_id, district, rule, subject, state, severity, opened_at, updated_at, "
+                        "resolved_at) VALUES (%s, 288, 'aqi_bad', 'aqi', %s, 'warning', %s, %s, %s)",
+                        (alert_id, "resolved" if resolved else "open", NOW - timedelta(hours=1), NOW, resolved))
+        for i, (reason, minutes_ago) in enumerate((("unknown_device", 5), ("unknown_device", 10), ("not_utf8", 20),
+                                                   ("out_of_range", 90))):
+            cur.execute("INSERT INTO deadletters (received_at, reason, message, mqtt_topic, device_id, payload, "
+                        "payload_bytes, payload_truncated, payload_sha256, kafka_partition, kafka_offset) "
+                        "VALUES (%s, %s, 'm', 't', %s, '\\x00', 1, false, 'h', 0, %s)",
+                        (NOW - timedelta(minutes=minutes_ago), reason, f"d{i % 2}", i))
+    return test_db
 
 
 @dataclass
