@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+
+REGISTRY_HELP = ("device registry JSON (default: $CITYSENSE_REGISTRY, else .stack/registry/devices.json, "
+                 "the file `citysense devices add` writes; the packaged sample while it does not exist)")
 
 
 def _registry(path: str | None):
-    from telemetry.devices import DeviceRegistry, sample_registry
+    from telemetry.registry_file import load_registry
 
-    path = path or os.environ.get("CITYSENSE_REGISTRY")
-    return DeviceRegistry.from_file(path) if path else sample_registry()
+    return load_registry(path)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="validate one payload read on stdin; prints JSON, exit 1 when rejected")
     v.add_argument("--topic", required=True, help="the MQTT topic it was published on")
-    v.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
+    v.add_argument("--registry", help=REGISTRY_HELP)
     v.set_defaults(func=run_validate)
 
     d = sub.add_parser("devices", help="the device registry")
     dsub = d.add_subparsers(dest="action", required=True)
     ls = dsub.add_parser("list", help="print the registry")
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
+    ls.add_argument("--registry", help=REGISTRY_HELP)
     d.set_defaults(func=run_devices)
     ls.set_defaults(func=run_devices)
     from cli import devices_cmd

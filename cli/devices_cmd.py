@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from pathlib import Path
+
+from cli.contracts_cmd import REGISTRY_HELP
 
 
 def register(dsub: argparse._SubParsersAction) -> None:
@@ -27,24 +27,21 @@ def register(dsub: argparse._SubParsersAction) -> None:
     rev = dsub.add_parser("revoke", help="revoke a device: registry status revoked, MQTT account deleted")
     rev.add_argument("device_id")
     for p in (add, rot, rev):
-        p.add_argument("--registry", help="registry JSON to update (default: $CITYSENSE_REGISTRY, else "
-                                          "<stack>/registry/devices.json made from the sample)")
+        p.add_argument("--registry", help=REGISTRY_HELP)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=run)
-
-
-def registry_path(arg: str | None, stack_root: Path) -> Path:
-    return Path(arg or os.environ.get("CITYSENSE_REGISTRY") or stack_root / "registry" / "devices.json")
 
 
 def run(args: argparse.Namespace) -> int:
     from stack import broker_auth
     from stack.settings import StackSettings
-    from telemetry.devices import Device, DeviceRegistry, DeviceStatus, sample_registry
+    from telemetry.devices import Device, DeviceRegistry, DeviceStatus
+    from telemetry.paths import registry_path
+    from telemetry.registry_file import load_registry
 
     settings = StackSettings()
-    path = registry_path(args.registry, settings.root)
-    registry = DeviceRegistry.from_file(path) if path.exists() else sample_registry()
+    path = registry_path(args.registry)
+    registry = load_registry(path)
     devices = {d.device_id: d for d in registry}
     out: dict = {"device_id": args.device_id, "registry": str(path)}
     try:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-DEFAULT_REGISTRY = Path(".stack/registry/devices.json")
+from cli.contracts_cmd import REGISTRY_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="a realistic province of devices publishing over MQTT")
     acts = p.add_subparsers(dest="action", required=True)
     s = acts.add_parser("setup", help="write the device registry of the simulated fleet")
-    s.add_argument("--registry", type=Path, default=None, help=f"registry file (default {DEFAULT_REGISTRY})")
+    s.add_argument("--registry", type=Path, default=None, help=REGISTRY_HELP)
     s.add_argument("--load-devices", type=int, default=0, help="a load fleet of N air-quality devices instead")
     s.add_argument("--seed", type=int, default=7)
     r = acts.add_parser("run", help="publish: accelerated (default), realtime or load")
     r.add_argument("--mode", choices=("accelerated", "realtime", "load"), default="accelerated")
-    r.add_argument("--registry", type=Path, default=None)
+    r.add_argument("--registry", type=Path, default=None, help=REGISTRY_HELP)
     r.add_argument("--sim-hours", type=float, default=24, help="accelerated: simulated hours (ending now)")
     r.add_argument("--wall-seconds", type=float, default=120, help="accelerated: how long it takes")
     r.add_argument("--duration", type=float, default=60, help="realtime/load: seconds")
@@ -33,14 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def registry_path(arg: Path | None) -> Path:
-    return arg or Path(os.environ.get("CITYSENSE_REGISTRY", DEFAULT_REGISTRY))
-
-
 def run(args: argparse.Namespace) -> int:
     from stack.broker_auth import local_access
     from stack.settings import StackSettings
     from telemetry.devices import DeviceRegistry
+    from telemetry.paths import registry_path
 
     path = registry_path(args.registry)
     if args.action == "setup":

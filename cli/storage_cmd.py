@@ -9,6 +9,8 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 
+from cli.contracts_cmd import REGISTRY_HELP
+
 
 def duration(text: str) -> timedelta:
     """'90s', '5m', '1h', '24h', '7d' -> timedelta."""
@@ -33,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = dbs.add_parser("status", help="server, TimescaleDB edition and path taken, migrations")
     st.add_argument("--json", action="store_true")
     seed = dbs.add_parser("seed", help="write the district and device registries into the database")
-    seed.add_argument("--registry", help="device registry JSON (default: $CITYSENSE_REGISTRY or the sample)")
+    seed.add_argument("--registry", help=REGISTRY_HELP)
     seed.add_argument("--districts", help="districts CSV (default: Hải Dương's 12 units)")
     dbs.add_parser("retention", help="drop chunks older than the retention settings (Apache edition)")
     db.set_defaults(func=run_db)
@@ -100,11 +102,10 @@ def run_db(args: argparse.Namespace) -> int:
                     print(f"  {m['file']:32s} {state}")
         elif args.action == "seed":
             from storage.registry_db import seed
-            from telemetry.devices import DeviceRegistry, sample_registry
             from telemetry.districts import DistrictRegistry
+            from telemetry.registry_file import load_registry
 
-            path = args.registry or (str(s.registry) if s.registry else None)
-            devices = DeviceRegistry.from_file(path) if path else sample_registry()
+            devices = load_registry(args.registry or s.registry)
             districts = DistrictRegistry.from_file(args.districts) if args.districts else DistrictRegistry.default()
             n_districts, n_devices = seed(s.dsn, districts, devices)
             print(f"registry in the database: {n_districts} districts, {n_devices} devices")

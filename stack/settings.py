@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from telemetry.paths import find_repo_root
+
 LOCAL_HOST = "127.0.0.1"
 DEFAULT_MQTT_PORT = 11883  # devices
 DEFAULT_MQTT_TLS_PORT = 11884  # devices over TLS
@@ -20,16 +22,6 @@ DEFAULT_MQTT_SERVICE_PORT = 11885  # platform services (gateway, bridge)
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_KAFKA_CONTROLLER_PORT = 19093
 DEFAULT_PG_PORT = 15432
-
-
-def find_repo_root(start: Path | None = None) -> Path:
-    """The checkout that holds deploy/local (the stack's files); falls back to the working directory."""
-    candidates = [start or Path.cwd(), Path(__file__).resolve().parent.parent]
-    for base in candidates:
-        for folder in [base, *base.parents]:
-            if (folder / "deploy" / "local" / "install.sh").is_file():
-                return folder
-    return Path.cwd()
 
 
 class StackSettings(BaseSettings):

@@ -1,5 +1,7 @@
-"""A device registry loaded from a file and reloaded when the file changes
-(so `citysense devices add | revoke` takes effect without a restart)."""
+"""A device registry loaded from a file and reloaded when the file changes (so `citysense devices
+add | revoke` takes effect without a restart). Every command and service reads the same file by
+default (telemetry/paths.py: `registry_path`); while it does not exist, the packaged sample stands in,
+and the file is read as soon as it appears."""
 
 from __future__ import annotations
 
@@ -7,20 +9,34 @@ import logging
 from pathlib import Path
 
 from telemetry.devices import DeviceRegistry, sample_registry
+from telemetry.paths import registry_path
 
 logger = logging.getLogger(__name__)
 
 
+def load_registry(path: str | Path | None = None) -> DeviceRegistry:
+    """The registry at `path` (default: `registry_path()`), or the packaged sample while no file is there."""
+    resolved = registry_path(path)
+    return DeviceRegistry.from_file(resolved) if resolved.exists() else sample_registry()
+
+
 class RegistryFile:
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = registry_path(path)
         self._mtime: float | None = None
         self._registry = self._load()
 
+    def _mtime_now(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def _load(self) -> DeviceRegistry:
-        if self.path is None:
+        self._mtime = self._mtime_now()
+        if self._mtime is None:
+            logger.info("device registry %s does not exist (yet): using the packaged sample", self.path)
             return sample_registry()
-        self._mtime = self.path.stat().st_mtime
         registry = DeviceRegistry.from_file(self.path)
         logger.info("device registry %s: %d devices", self.path, len(registry))
         return registry
@@ -29,10 +45,8 @@ class RegistryFile:
         return self._registry
 
     def reload_if_changed(self) -> None:
-        if self.path is None:
-            return
         try:
-            if self.path.stat().st_mtime != self._mtime:
+            if self._mtime_now() != self._mtime:
                 self._registry = self._load()
         except (OSError, ValueError) as exc:
             logger.error("device registry %s could not be reloaded (%s); keeping the previous one", self.path, exc)

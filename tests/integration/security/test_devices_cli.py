@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 from telemetry.devices import DeviceRegistry, DeviceStatus
 
@@ -62,3 +63,48 @@ def test_no_secret_in_stack_status(stack_settings):
         assert out.returncode == 0
         leaked = [s for s in [*secrets, pg] if s and s in out.stdout + out.stderr]
         assert leaked == [], "a password appears in `citysense stack status`"
+
+
+async def test_a_device_added_as_the_readme_says_is_known_to_the_gateway(mqtt_access, kafka_bootstrap, unique,
+                                                                         tmp_path, monkeypatch):
+    """`citysense devices add` and `citysense gateway` with no registry named anywhere use one file."""
+    from telemetry.paths import registry_path
+    from telemetry.topics import KafkaTopics, uplink_topic
+    from tests.integration.helpers import Publisher, ServiceProcess, free_port, http_get, read_topic, wait_for
+
+    monkeypatch.delenv("CITYSENSE_REGISTRY", raising=False)
+    default = registry_path()
+    before = default.read_bytes() if default.exists() else None
+    device = f"readme-{unique}"
+    done = subprocess.run([sys.executable, "-m", "cli.main", "devices", "add", device, "--district", "288", "--kind",
+                           "air_quality", "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    added = json.loads(done.stdout)
+    gateway = None
+    try:
+        assert added["registry"] == str(default)
+        port, topics, root = free_port(), KafkaTopics(f"test{unique}"), f"t{unique}"
+        # Only names that keep this test apart from others; the registry and the accounts are the defaults.
+        env = {"CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}", "CITYSENSE_GATEWAY_TOPIC_PREFIX": topics.prefix,
+               "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_METRICS_PORT": str(port),
+               "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "60"}
+        gateway = ServiceProcess(["gateway"], env, tmp_path / "gateway.log").start()
+        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60, what="gateway healthy")
+        time.sleep(0.5)  # the broker restarted to read the new account; the device connects after it
+        pub = Publisher(*mqtt_access.device, device, device, added["password"])
+        pub.publish(uplink_topic(288, device, root), json.dumps({"ts": datetime.now(timezone.utc).isoformat(),
+                                                                 "seq": 1, "metrics": {"pm2_5": 12.5}}))
+        pub.wait_all()
+        pub.close()
+        [record] = await read_topic(kafka_bootstrap, topics.readings, until=1, timeout=30)
+        assert json.loads(record.value)["device_id"] == device
+        assert await read_topic(kafka_bootstrap, topics.deadletter, quiet=1.0, timeout=5) == []
+    finally:
+        if gateway is not None:
+            assert gateway.stop() == 0
+        subprocess.run([sys.executable, "-m", "cli.main", "devices", "revoke", device, "--json"],
+                       capture_output=True, timeout=60)
+        if before is None:
+            default.unlink(missing_ok=True)
+        else:
+            default.write_bytes(before)
