@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=10)
     p = qs.add_parser("rejects", help="dead-letter counts by reason")
     p.add_argument("--since", type=duration, default=timedelta(hours=1))
+    p = qs.add_parser("quarantine", help="records the database refused (error, Kafka coordinates)")
+    p.add_argument("--since", type=duration, default=timedelta(hours=24))
     p = qs.add_parser("completeness", help="share of expected readings received, per device and district")
     p.add_argument("--since", type=duration, default=timedelta(hours=24))
     for parser in qs.choices.values():
@@ -165,6 +167,8 @@ def run_query(args: argparse.Namespace) -> int:
             rows = queries.silent(conn, args.minutes)
         elif args.what == "rejects":
             rows = queries.rejects(conn, args.since)
+        elif args.what == "quarantine":
+            rows = queries.quarantine(conn, args.since)
         else:
             rows = queries.completeness(conn, args.since)
     _print(rows, args.json)
@@ -181,15 +185,18 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, default=str, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s} {'doubled':>7s}  gaps / rejects")
+    print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s} {'doubled':>7s} {'quarant':>7s}  "
+          "gaps / rejects")
     for d in report:
         seq = f"{d['first_seq']}–{d['last_seq']}" if d["first_seq"] is not None else "–"
         gaps = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in d["gaps"])
         rej = ", ".join(f"{k} {v}" for k, v in d["rejected"].items())
         print(f"{d['device_id'][:16]:16s} {seq:>15s} {d['stored']:>7d} {str(d['missing']):>7s} "
-              f"{d['duplicates_removed']:>7d}  "
+              f"{d['duplicates_removed']:>7d} {d['quarantined']:>7d}  "
               f"{gaps}{' | ' if gaps and rej else ''}{rej}")
     lost = sum(d["missing"] or 0 for d in report)
     doubled = sum(d["duplicates_removed"] for d in report)
-    print(f"{len(report)} devices; sequence numbers missing in storage: {lost}; duplicate deliveries removed: {doubled}")
+    quarantined = sum(d["quarantined"] for d in report)
+    print(f"{len(report)} devices; sequence numbers missing in storage: {lost}; duplicate deliveries removed: {doubled}; "
+          f"quarantined: {quarantined}")
     return 0

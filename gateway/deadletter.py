@@ -15,7 +15,8 @@ KEEP_BYTES = 16 * 1024  # at most this much of the original payload is kept (wit
 
 
 def deadletter_record(rejection: Rejection, mqtt_topic: str, payload: bytes, received_at: datetime,
-                      gateway_id: str) -> bytes:
+                      gateway_id: str, mqtt_dup: bool = False) -> bytes:
+    """One record per message received (re-sent as the same bytes); `mqtt_dup`: a broker redelivery."""
     kept = payload[:KEEP_BYTES]
     return orjson.dumps({
         "v": SCHEMA_VERSION,
@@ -28,6 +29,7 @@ def deadletter_record(rejection: Rejection, mqtt_topic: str, payload: bytes, rec
         "payload_truncated": len(kept) < len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
         "gateway": gateway_id,
+        "mqtt_dup": mqtt_dup,
     }, option=orjson.OPT_UTC_Z)
 
 

@@ -39,6 +39,7 @@ class Inbound:
     payload: bytes
     received_at: datetime
     generation: int
+    dup: bool = False  # MQTT DUP flag: the broker delivered this message before (to a gateway that did not ack it)
     records: list = field(default_factory=list)
     futures: list = field(default_factory=list)
     produced_at: float = 0.0
@@ -208,4 +209,5 @@ class MqttSource:
         if not self.gate.enter(len(payload)):
             return  # shutting down: not acknowledged, the broker redelivers it to the next session
         self.metrics.tally["received"] += 1
-        self.deliver(Inbound(msg.mid, msg.qos, msg.topic, payload, datetime.now(timezone.utc), self.generation))
+        self.deliver(Inbound(msg.mid, msg.qos, msg.topic, payload, datetime.now(timezone.utc), self.generation,
+                             bool(msg.dup)))

@@ -82,7 +82,8 @@ class Gateway:
         self.metrics.tally["rejected:" + result.reason.value] += 1
         self.security.record(result.reason, item.topic)
         return [(self.topics.deadletter, deadletter_key(item.topic),
-                 deadletter_record(result, item.topic, item.payload, item.received_at, self.settings.client_id))]
+                 deadletter_record(result, item.topic, item.payload, item.received_at, self.settings.client_id,
+                                   item.dup))]
 
     async def _process(self) -> None:
         while True:

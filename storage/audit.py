@@ -1,6 +1,7 @@
 """Per-message accounting: for each device, the sequence numbers it sent (as far as they reached
 storage) against the readings stored, the gaps (messages lost before the gateway, or never sent),
-what the gateway rejected, by reason, and the duplicate deliveries storage removed (readings.deliveries).
+what the gateway rejected, by reason (a broker redelivery of a reject counted once), the duplicate
+deliveries storage removed (readings.deliveries), and the records the database refused (quarantine).
 The answer to "what was lost, where, and what was doubled"."""
 
 from __future__ import annotations
@@ -28,10 +29,20 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
         SELECT device_id, count(DISTINCT ts) FROM readings
         WHERE ts > %(start)s AND ts <= %(now)s AND seq IS NULL GROUP BY 1""", {"start": start, "now": now}).fetchall())
     rejects: dict[str, dict[str, int]] = {}
+    # A broker redelivery (MQTT DUP) of a payload whose first reception is stored is the same reject.
     for device, reason, n in conn.execute("""
-            SELECT coalesce(device_id, '(no device in topic)'), reason, count(*) FROM deadletters
-            WHERE received_at > %(start)s AND received_at <= %(now)s GROUP BY 1, 2""", {"start": start, "now": now}):
+            SELECT coalesce(device_id, '(no device in topic)'), reason, count(*) FROM deadletters d
+            WHERE received_at > %(start)s AND received_at <= %(now)s
+              AND NOT (mqtt_dup AND EXISTS (SELECT 1 FROM deadletters e
+                                            WHERE e.mqtt_topic = d.mqtt_topic AND e.payload_sha256 = d.payload_sha256
+                                              AND e.received_at < d.received_at
+                                              AND e.received_at > d.received_at - interval '7 days'))
+            GROUP BY 1, 2""", {"start": start, "now": now}):
         rejects.setdefault(device, {})[reason] = n
+    quarantined = dict(conn.execute("""
+        SELECT coalesce(device_id, '(unknown device)'), count(*) FROM quarantine
+        WHERE quarantined_at > %(start)s AND quarantined_at <= %(now)s GROUP BY 1""",
+                                    {"start": start, "now": now}).fetchall())
     out = []
     seen = set()
     for device_id, first, last, stored, missing, gaps in devices:
@@ -39,9 +50,11 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
         out.append({"device_id": device_id, "first_seq": first, "last_seq": last, "stored": stored,
                     "missing": missing, "gaps": [tuple(g) for g in gaps[:max_gaps]],
                     "stored_without_seq": unsequenced.get(device_id, 0), "rejected": rejects.get(device_id, {}),
-                    "duplicates_removed": int(duplicates.get(device_id, 0))})
-    for device_id in sorted((set(unsequenced) | set(rejects)) - seen):
+                    "duplicates_removed": int(duplicates.get(device_id, 0)),
+                    "quarantined": quarantined.get(device_id, 0)})
+    for device_id in sorted((set(unsequenced) | set(rejects) | set(quarantined)) - seen):
         out.append({"device_id": device_id, "first_seq": None, "last_seq": None, "stored": 0, "missing": None,
                     "gaps": [], "stored_without_seq": unsequenced.get(device_id, 0),
-                    "rejected": rejects.get(device_id, {}), "duplicates_removed": int(duplicates.get(device_id, 0))})
+                    "rejected": rejects.get(device_id, {}), "duplicates_removed": int(duplicates.get(device_id, 0)),
+                    "quarantined": quarantined.get(device_id, 0)})
     return out

@@ -89,6 +89,15 @@ def rejects(conn: psycopg.Connection, since: timedelta, now: datetime | None = N
                         (now - since,)).fetchall()
 
 
+def quarantine(conn: psycopg.Connection, since: timedelta, now: datetime | None = None) -> list[dict]:
+    """Records the sink could not store (storage/quarantine.py), newest first."""
+    now = now or datetime.now(timezone.utc)
+    return conn.execute("""
+        SELECT quarantined_at, topic, kafka_partition, kafka_offset, target_table, device_id, sqlstate, error
+        FROM quarantine WHERE quarantined_at > %s ORDER BY quarantined_at DESC, topic, kafka_partition, kafka_offset""",
+                        (now - since,)).fetchall()
+
+
 def completeness(conn: psycopg.Connection, since: timedelta, now: datetime | None = None) -> dict:
     """Per device and per district: share of the expected readings received (from each device's
     reporting interval) and share flagged calibrating/error."""

@@ -17,8 +17,14 @@ def run_retention(settings: StorageSettings) -> dict[str, int]:
             "deadletters": settings.retention_days_rejects, "security_events": settings.retention_days_rejects}
     dropped = {}
     with psycopg.connect(settings.dsn, autocommit=True, connect_timeout=5) as conn:
+        quarantined = conn.execute("DELETE FROM quarantine WHERE quarantined_at < now() - %s * interval '1 day'",
+                                   (settings.retention_days_rejects,)).rowcount
+        if quarantined:
+            dropped["quarantine"] = quarantined
+            logger.info("retention: deleted %d quarantined records older than %d days", quarantined,
+                        settings.retention_days_rejects)
         if conn.execute("SHOW timescaledb.license").fetchone()[0] == "timescale":
-            return {}
+            return dropped
         for table, days in plan.items():
             chunks = conn.execute("SELECT drop_chunks(%s::regclass, older_than => now() - make_interval(days => %s))",
                                   (table, days)).fetchall()

@@ -69,23 +69,27 @@ ALERTS = TableSpec(
 )
 LATE = TableSpec(
     "late_readings",
-    ("ts", "device_id", "district", "watermark", "late_by_s", "reading", "kafka_partition", "kafka_offset"),
-    ("timestamptz", "text", "int4", "timestamptz", "float8", "jsonb", "int4", "int8"),
-    "ON CONFLICT (ts, kafka_partition, kafka_offset) DO NOTHING",
+    ("ts", "device_id", "district", "status", "watermark", "late_by_s", "reading", "kafka_partition", "kafka_offset"),
+    ("timestamptz", "text", "int4", "text", "timestamptz", "float8", "jsonb", "int4", "int8"),
+    # The reading is the identity (as in readings): a streams replay publishes it again.
+    "ON CONFLICT (device_id, ts, status) DO NOTHING",
 )
 DEADLETTERS = TableSpec(
     "deadletters",
     ("received_at", "reason", "message", "mqtt_topic", "device_id", "district", "payload", "payload_bytes",
-     "payload_truncated", "payload_sha256", "gateway", "kafka_partition", "kafka_offset"),
-    ("timestamptz", "text", "text", "text", "text", "int4", "bytea", "int4", "bool", "text", "text", "int4", "int8"),
-    "ON CONFLICT (received_at, kafka_partition, kafka_offset) DO NOTHING",
+     "payload_truncated", "payload_sha256", "gateway", "mqtt_dup", "kafka_partition", "kafka_offset"),
+    ("timestamptz", "text", "text", "text", "text", "int4", "bytea", "int4", "bool", "text", "text", "bool", "int4",
+     "int8"),
+    # One reception of one payload on one topic (the gateway re-sends the same record after a failed delivery).
+    "ON CONFLICT (received_at, mqtt_topic, payload_sha256) DO NOTHING",
 )
 SECURITY = TableSpec(
     "security_events",
     ("window_end", "window_start", "gateway", "client", "counts", "total", "flood", "first_topic", "kafka_partition",
      "kafka_offset"),
     ("timestamptz", "timestamptz", "text", "text", "jsonb", "int4", "bool", "text", "int4", "int8"),
-    "ON CONFLICT (window_end, kafka_partition, kafka_offset) DO NOTHING",
+    # One gateway's summary of one client for one interval.
+    "ON CONFLICT (window_end, gateway, client) DO NOTHING",
 )
 
 
@@ -116,8 +120,8 @@ def alert_row(m: dict) -> tuple:
 
 def late_row(m: dict, partition: int, offset: int) -> tuple:
     r = m["reading"]
-    return (ts(r["ts"]), r["device_id"], m["district"], ts(m["watermark"]), m["late_by_s"], Jsonb(r),
-            partition, offset)
+    return (ts(r["ts"]), r["device_id"], m["district"], r.get("status", "measuring"), ts(m["watermark"]),
+            m["late_by_s"], Jsonb(r), partition, offset)
 
 
 def deadletter_row(m: dict, partition: int, offset: int) -> tuple:
@@ -126,11 +130,11 @@ def deadletter_row(m: dict, partition: int, offset: int) -> tuple:
     district = int(parts[2]) if len(parts) == 5 and parts[2].isdigit() and len(parts[2]) <= 6 else None
     return (ts(m["received_at"]), m["reason"], m["message"], m["mqtt_topic"], device, district,
             base64.b64decode(m["payload_b64"]), m["payload_bytes"], m["payload_truncated"], m["payload_sha256"],
-            m.get("gateway"), partition, offset)
+            m.get("gateway"), bool(m.get("mqtt_dup", False)), partition, offset)
 
 
 def security_row(m: dict, partition: int, offset: int) -> tuple:
-    return (ts(m["window_end"]), ts(m["window_start"]), m.get("gateway"), m["client"], Jsonb(m["counts"]),
+    return (ts(m["window_end"]), ts(m["window_start"]), m.get("gateway") or "", m["client"], Jsonb(m["counts"]),
             m["total"], m["flood"], m.get("first_topic"), partition, offset)
 
 

@@ -29,6 +29,7 @@ class StorageSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
 
     batch_rows: int = 5000
     batch_ms: int = 200
+    poll_idle_ms: int = 1000  # one poll's wait when nothing arrives (also how soon a stop is noticed)
     retry_backoff_max_s: float = 10.0
 
     retention_days_readings: int = 400

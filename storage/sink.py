@@ -2,9 +2,17 @@
 
 Loop: poll until `batch_rows` records or `batch_ms` since the first -> convert -> one database
 transaction (COPY to staging + INSERT … ON CONFLICT per table) -> commit the Kafka offsets. Offsets
-are committed only after the database committed, and every table has a unique key that makes a
-second delivery harmless: a crash anywhere means records are delivered again and stored once.
-PostgreSQL down or restarting: the same batch is retried with backoff until it commits.
+are committed only after the database committed, and every table has a unique key on what a record
+is, so a second delivery is harmless: a crash anywhere means records are delivered again and stored
+once.
+
+- PostgreSQL down or restarting (a transient error): the same batch is retried with backoff until
+  it commits; a stop request ends the wait at once, with the offsets not committed.
+- A batch the database refuses for a data error: split to find the records at fault, which go to
+  the `quarantine` table with the error and their Kafka coordinates; the rest is stored
+  (storage/quarantine.py). A record that cannot be read at all is quarantined the same way.
+- The consumer loop and the retention job run in one task group: if either dies, the sink stops
+  and exits non-zero (a supervisor restarts it) instead of running half-alive.
 """
 
 from __future__ import annotations
@@ -20,8 +28,10 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from runtime.http import OpsServer
 from runtime.kafka_topics import ensure_topics
+from runtime.retry import Backoff
 from storage import rows as R
 from storage.metrics import SinkMetrics
+from storage.quarantine import Origin, Rows, is_data_error, is_transient, isolate, quarantine_row, store_quarantined
 from storage.retention import run_retention
 from storage.settings import StorageSettings
 from storage.writer import BatchWriter
@@ -29,6 +39,10 @@ from telemetry.secrets import redact_dsn
 from telemetry.topics import KafkaTopics
 
 logger = logging.getLogger(__name__)
+
+
+class Stopped(Exception):
+    """A stop was requested while a batch waited for the database: its offsets stay uncommitted."""
 
 
 class Sink:
@@ -53,29 +67,33 @@ class Sink:
         self._db_state_logged = False
         self.last_batch_at = 0.0
 
-    def convert(self, batch: dict[TopicPartition, list]) -> tuple[dict, dict[TopicPartition, int]]:
-        rows: dict[R.TableSpec, list[tuple]] = defaultdict(list)
+    def convert(self, batch: dict[TopicPartition, list]) -> tuple[Rows, list[tuple], dict[TopicPartition, int]]:
+        """Rows per table with their origins, quarantine rows of unreadable records, next offsets."""
+        rows: Rows = defaultdict(list)
+        unreadable: list[tuple] = []
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batch.items():
             spec, convert = self.routes[tp.topic]
             for rec in records:
+                origin = Origin(tp.topic, tp.partition, rec.offset, rec.value or b"")
                 try:
-                    rows[spec].append(convert(R.decode(rec.value), tp.partition, rec.offset))
-                except (ValueError, KeyError, TypeError) as exc:
+                    rows[spec].append((convert(R.decode(rec.value), tp.partition, rec.offset), origin))
+                except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
                     self.metrics.unparseable.labels(tp.topic).inc()
-                    logger.error("record %s[%d]@%d could not be read (%s); skipped", tp.topic, tp.partition,
+                    logger.error("record %s[%d]@%d could not be read (%s); quarantined", tp.topic, tp.partition,
                                  rec.offset, exc)
+                    unreadable.append(quarantine_row(origin, spec.table, exc))
             self.metrics.records.labels(tp.topic).inc(len(records))
             offsets[tp] = records[-1].offset + 1
-        return rows, offsets
+        return rows, unreadable, offsets
 
     async def _poll(self) -> dict[TopicPartition, list]:
-        """Up to batch_rows records, waiting at most batch_ms after the first one."""
+        """Up to batch_rows records, waiting at most batch_ms after the first one (poll_idle_ms when idle)."""
         s = self.settings
         batch: dict[TopicPartition, list] = defaultdict(list)
         count, deadline = 0, None
         while count < s.batch_rows:
-            timeout = 1000 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+            timeout = s.poll_idle_ms if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
             got = await self.consumer.getmany(timeout_ms=timeout, max_records=s.batch_rows - count)
             for tp, records in got.items():
                 batch[tp] += records
@@ -86,30 +104,63 @@ class Sink:
                 break
         return batch
 
-    async def _write_until_committed(self, rows: dict) -> dict[str, int]:
-        backoff = 0.5
+    async def _write(self, rows: Rows, unreadable: list[tuple]) -> dict[str, int]:
+        """One attempt: the whole batch in one transaction; on a data error, split and quarantine."""
+        try:
+            written = await self.writer.write({spec: [row for row, _ in items] for spec, items in rows.items()})
+            bad: list[tuple] = []
+        except Exception as exc:  # noqa: BLE001 - classified; anything else propagates
+            if not is_data_error(exc):
+                raise
+            logger.warning("the database refused a batch (%s: %s); storing its records table by table to find "
+                           "the ones at fault", type(exc).__name__, str(exc).strip()[:200])
+            written, bad = {}, []
+            for spec, items in rows.items():
+                await isolate(self.writer.write, spec, items, written, bad)
+        bad += unreadable
+        if bad:
+            written["quarantine"] = await store_quarantined(await self.writer.connection(), bad)
+            self.metrics.quarantined.inc(len(bad))
+            for row in bad:
+                logger.error("quarantined %s[%d]@%d for table %s: %s", row[0], row[1], row[2], row[3], row[6][:300])
+        return written
+
+    async def _write_until_committed(self, rows: Rows, unreadable: list[tuple], stop: asyncio.Event) -> dict[str, int]:
+        backoff = Backoff(0.5, self.settings.retry_backoff_max_s)
         while True:
             started = time.monotonic()
             try:
-                written = await self.writer.write(rows)
-                self.metrics.batch_seconds.observe(time.monotonic() - started)
-                if not self.db_ok:
-                    logger.info("PostgreSQL at %s is writable", redact_dsn(self.settings.sink_dsn))
-                    self._db_state_logged = True
-                self.db_ok = True
-                self.metrics.db_up.set(1)
-                return written
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                if self.db_ok or not self._db_state_logged:
-                    self._db_state_logged = True
-                    logger.error("PostgreSQL at %s unavailable (%s); retrying the batch, Kafka offsets not "
-                                 "committed", redact_dsn(self.settings.sink_dsn), str(exc).strip()[:200])
+                written = await self._write(rows, unreadable)
+            except Exception as exc:  # noqa: BLE001 - transient and schema errors are retried, others raise
+                if is_transient(exc):
+                    self._database_down(exc)
+                elif isinstance(exc, psycopg.Error):
+                    logger.error("PostgreSQL at %s refused the sink's statements (%s: %s): the schema or the grants "
+                                 "are not what the sink needs; run `citysense db migrate` as the owner (log "
+                                 ".stack/logs/postgres.log). Retrying, Kafka offsets not committed",
+                                 redact_dsn(self.settings.sink_dsn), type(exc).__name__, str(exc).strip()[:200])
+                else:
+                    raise
                 self.db_ok = False
                 self.metrics.db_up.set(0)
                 self.metrics.retries.inc()
                 await self.writer.close()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.settings.retry_backoff_max_s)
+                if not await backoff.wait(stop):
+                    raise Stopped() from exc
+                continue
+            self.metrics.batch_seconds.observe(time.monotonic() - started)
+            if not self.db_ok:
+                logger.info("PostgreSQL at %s is writable", redact_dsn(self.settings.sink_dsn))
+                self._db_state_logged = True
+            self.db_ok = True
+            self.metrics.db_up.set(1)
+            return written
+
+    def _database_down(self, exc: BaseException) -> None:
+        if self.db_ok or not self._db_state_logged:
+            self._db_state_logged = True
+            logger.error("PostgreSQL at %s unavailable (%s); retrying the batch, Kafka offsets not committed",
+                         redact_dsn(self.settings.sink_dsn), str(exc).strip()[:200])
 
     async def _update_lag(self) -> None:
         lag: dict[str, int] = defaultdict(int)
@@ -130,35 +181,40 @@ class Sink:
                 max_poll_interval_ms=600_000, fetch_max_bytes=16 * 1024 * 1024, **s.kafka_client_options(),
             )
             await self.consumer.start()
-            retention = asyncio.create_task(self._retention_loop())
             try:
-                while not stop.is_set():
-                    poll = asyncio.create_task(self._poll())
-                    done, _ = await asyncio.wait({poll, asyncio.create_task(stop.wait())},
-                                                 return_when=asyncio.FIRST_COMPLETED)
-                    if poll not in done:
-                        poll.cancel()
-                        break
-                    batch = poll.result()
-                    if not batch:
-                        continue
-                    rows, offsets = self.convert(batch)
-                    written = await self._write_until_committed(rows)
-                    try:
-                        await self.consumer.commit(offsets)
-                    except (CommitFailedError, KafkaError) as exc:
-                        logger.warning("Kafka offsets not committed (%s): the batch will be delivered again and "
-                                       "stored once", exc)
-                    for table, n in written.items():
-                        self.metrics.rows.labels(table).inc(n)
-                    self.metrics.batches.inc()
-                    self.last_batch_at = time.monotonic()
-                    await self._update_lag()
+                async with asyncio.TaskGroup() as group:
+                    retention = group.create_task(self._retention_loop(), name="sink-retention")
+                    await self._consume(stop)
+                    retention.cancel()
             finally:
-                retention.cancel()
                 await self.consumer.stop()
                 await self.writer.close()
                 logger.info("sink stopped")
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batch = await self._poll()
+            self.metrics.polls.inc()
+            self.metrics.tasks.set(len(asyncio.all_tasks()))
+            if not batch:
+                continue
+            rows, unreadable, offsets = self.convert(batch)
+            try:
+                written = await self._write_until_committed(rows, unreadable, stop)
+            except Stopped:
+                logger.info("stopping while PostgreSQL was unavailable: the batch's offsets are not committed "
+                            "(it is delivered again on restart)")
+                return
+            try:
+                await self.consumer.commit(offsets)
+            except (CommitFailedError, KafkaError) as exc:
+                logger.warning("Kafka offsets not committed (%s): the batch will be delivered again and stored once",
+                               exc)
+            for table, n in written.items():
+                self.metrics.rows.labels(table).inc(n)
+            self.metrics.batches.inc()
+            self.last_batch_at = time.monotonic()
+            await self._update_lag()
 
     async def _retention_loop(self) -> None:
         while True:

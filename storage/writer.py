@@ -33,6 +33,11 @@ class BatchWriter:
                     "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
                 ).format(_stage(spec), sql.Identifier(spec.table)))
 
+    async def connection(self) -> psycopg.AsyncConnection:
+        if self.conn is None or self.conn.closed:
+            await self.connect()
+        return self.conn
+
     async def close(self) -> None:
         if self.conn is not None:
             await self.conn.close()
@@ -40,11 +45,10 @@ class BatchWriter:
 
     async def write(self, rows: dict[TableSpec, list[tuple]]) -> dict[str, int]:
         """Rows per table, in one transaction; returns the rows inserted or changed per table."""
-        if self.conn is None or self.conn.closed:
-            await self.connect()
+        conn = await self.connection()
         written: dict[str, int] = {}
-        async with self.conn.transaction():
-            async with self.conn.cursor() as cur:
+        async with conn.transaction():
+            async with conn.cursor() as cur:
                 for spec, table_rows in rows.items():
                     if not table_rows:
                         continue

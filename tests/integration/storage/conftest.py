@@ -94,22 +94,24 @@ class SinkEnv:
     topics: KafkaTopics
     processes: list[ServiceProcess] = field(default_factory=list)
 
-    async def produce(self, topic: str, messages: list[dict], key: bytes = b"288") -> None:
+    async def produce(self, topic: str, messages: list[dict | bytes], key: bytes = b"288") -> list:
+        """Send, wait for Kafka's acks; returns each record's metadata (partition, offset)."""
         await ensure_topics(self.kafka, self.topics.partitions())
         async with AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all", enable_idempotence=True,
                                     linger_ms=5) as producer:
-            futures = [await producer.send(topic, orjson.dumps(m), key=str(m.get("district", 288)).encode())
+            futures = [await producer.send(topic, m if isinstance(m, bytes) else orjson.dumps(m),
+                                           key=key if isinstance(m, bytes) else str(m.get("district", 288)).encode())
                        for m in messages]
-            for f in futures:
-                await f
+            return [await f for f in futures]
 
-    def start(self, name: str = "sink") -> tuple[ServiceProcess, int]:
+    def start(self, name: str = "sink", **extra: str) -> tuple[ServiceProcess, int]:
         port = free_port()
         env = {"CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": self.kafka, "CITYSENSE_STORAGE_TOPIC_PREFIX": self.topics.prefix,
                "CITYSENSE_STORAGE_DATABASE_URL": self.dsn,
                "CITYSENSE_STORAGE_SINK_DATABASE_URL": with_db(self.dsn, urlsplit(self.dsn).path[1:],
                                                               "citysense_sink", "citysense_sink"),
-               "CITYSENSE_STORAGE_GROUP_ID": f"sink-{self.unique}", "CITYSENSE_STORAGE_METRICS_PORT": str(port)}
+               "CITYSENSE_STORAGE_GROUP_ID": f"sink-{self.unique}", "CITYSENSE_STORAGE_METRICS_PORT": str(port),
+               **extra}
         proc = ServiceProcess(["sink"], env, self.tmp / f"{name}.log").start()
         self.processes.append(proc)
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60, what=f"sink up ({proc.log_file})")

@@ -23,12 +23,17 @@ def test_gaps_and_rejects_per_device(test_db):
                     (NOW - timedelta(minutes=10), NOW))
         cur.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, noise_laeq) "
                     "VALUES (%s, 'nz-288-01', 288, 'noise', %s, 60)", (NOW - timedelta(minutes=3), NOW))
-        for i, (device, reason) in enumerate((("aq-288-01", "out_of_range"), ("aq-288-01", "out_of_range"),
-                                              ("rogue-1", "unknown_device"))):
+        # Two distinct rejects of aq-288-01, one of rogue-1 that the broker redelivered after a gateway
+        # restart (MQTT DUP, 40 s later: one reject), and a redelivery whose first reception is not stored.
+        for i, (device, reason, payload, minutes_ago, dup) in enumerate((
+                ("aq-288-01", "out_of_range", "h1", 5, False), ("aq-288-01", "out_of_range", "h2", 5, False),
+                ("rogue-1", "unknown_device", "h3", 5, False), ("rogue-1", "unknown_device", "h3", 4.33, True),
+                ("rogue-2", "unknown_device", "h4", 4, True))):
             cur.execute("INSERT INTO deadletters (received_at, reason, message, mqtt_topic, device_id, payload, "
-                        "payload_bytes, payload_truncated, payload_sha256, kafka_partition, kafka_offset) "
-                        "VALUES (%s, %s, 'm', 't', %s, '\\x00', 1, false, 'h', 0, %s)",
-                        (NOW - timedelta(minutes=5), reason, device, i))
+                        "payload_bytes, payload_truncated, payload_sha256, mqtt_dup, kafka_partition, kafka_offset) "
+                        "VALUES (%s, %s, 'm', %s, %s, '\\x00', 1, false, %s, %s, 0, %s)",
+                        (NOW - timedelta(minutes=minutes_ago), reason, f"citysense/v1/288/{device}/telemetry", device,
+                         payload, dup, i))
     with psycopg.connect(test_db) as conn:
         report = {d["device_id"]: d for d in audit(conn, timedelta(hours=1), now=NOW)}
     aq = report["aq-288-01"]
@@ -36,4 +41,5 @@ def test_gaps_and_rejects_per_device(test_db):
     assert aq["gaps"] == [(4, 5), (8, 8)] and aq["rejected"] == {"out_of_range": 2}
     assert report["nz-288-01"]["stored_without_seq"] == 1 and report["nz-288-01"]["missing"] is None
     assert report["rogue-1"]["rejected"] == {"unknown_device": 1} and report["rogue-1"]["stored"] == 0
+    assert report["rogue-2"]["rejected"] == {"unknown_device": 1}
     assert aq["duplicates_removed"] == 0

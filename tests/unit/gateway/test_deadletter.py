@@ -27,3 +27,11 @@ def test_large_payload_is_truncated_with_size_and_hash():
 def test_key_is_the_district_segment():
     assert deadletter_key("citysense/v1/288/x/telemetry") == b"288"
     assert deadletter_key("citysense/v1/abc/x/telemetry") == b"unknown"
+
+
+def test_a_broker_redelivery_is_marked():
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = json.loads(deadletter_record(Rejection(Reason.NOT_UTF8, "bad"), "t", b"\xff", at, "gw1"))
+    again = json.loads(deadletter_record(Rejection(Reason.NOT_UTF8, "bad"), "t", b"\xff", at, "gw1", mqtt_dup=True))
+    assert first["mqtt_dup"] is False and again["mqtt_dup"] is True
+    assert {k: v for k, v in first.items() if k != "mqtt_dup"} == {k: v for k, v in again.items() if k != "mqtt_dup"}
