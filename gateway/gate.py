@@ -1,15 +1,19 @@
-"""The back-pressure bound between the MQTT socket and Kafka.
+"""The bound on what the gateway holds between the MQTT socket and Kafka.
 
-The gateway holds at most `max_count` messages and `max_bytes` of payload between receiving a
-message and acknowledging it. At the bound it stops reading the MQTT socket (paho runs inside the
-asyncio loop, so not reading is all it takes): the broker keeps the rest, and never has more than
-the session's ReceiveMaximum unacknowledged messages in flight to us anyway. Reading resumes
-below half the bound. Memory held is at most `max_bytes` of payload plus one socket read.
+The broker never has more than the session's Receive Maximum unacknowledged QoS 1 messages in
+flight to the gateway (MQTT 5, §3.3.4), and the gateway acknowledges a message only after Kafka
+acknowledged its records: so while Kafka is down the broker stops sending by itself after
+`receive_maximum` messages, and the gateway keeps reading its socket — PINGRESPs and DISCONNECTs
+included, so the connection stays up however long the outage (it used to stop reading at the
+bound, miss the broker's PINGRESP and be dropped by paho after 1.5 keep-alives). The settings
+refuse a Receive Maximum above `max_in_flight`. Memory held: at most `receive_maximum` messages,
+`max_in_flight_bytes` of payload when the broker limits message sizes to `max_payload_bytes`.
+
+A message beyond the bound (a broker that ignores Receive Maximum) is still taken — refusing it
+without an acknowledgement would leave it unsent until the next session — and counted.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 
 class Gate:
@@ -17,10 +21,9 @@ class Gate:
         self.max_count, self.max_bytes = max_count, max_bytes
         self.count = 0
         self.bytes = 0
+        self.peak_count = 0
+        self.over_bound = 0  # messages taken beyond the bound (the broker sent more than Receive Maximum)
         self.closed = False
-        self.paused = False
-        self.on_pause: Callable[[], None] = lambda: None
-        self.on_resume: Callable[[], None] = lambda: None
 
     @property
     def full(self) -> bool:
@@ -30,19 +33,16 @@ class Gate:
         """Count a received message in; False when closed (shutting down: do not take it)."""
         if self.closed:
             return False
+        if self.full:
+            self.over_bound += 1
         self.count += 1
         self.bytes += size
-        if self.full and not self.paused:
-            self.paused = True
-            self.on_pause()
+        self.peak_count = max(self.peak_count, self.count)
         return True
 
     def leave(self, size: int) -> None:
         self.count -= 1
         self.bytes -= size
-        if self.paused and not self.closed and self.count <= self.max_count // 2 and self.bytes <= self.max_bytes // 2:
-            self.paused = False
-            self.on_resume()
 
     def close(self) -> None:
         self.closed = True

@@ -30,6 +30,10 @@ class GatewayMetrics:
         self.kafka_up = Gauge("citysense_gateway_kafka_up", "1 when the last produce succeeded", registry=r)
         self.security_events = Counter("citysense_gateway_security_events", "security summaries published",
                                        registry=r)
+        self.clock_events = Counter("citysense_gateway_clock_events", "device clock state changes published",
+                                    ["state"], registry=r)
+        self.clock_skewed = Gauge("citysense_gateway_clock_skewed_devices",
+                                  "devices whose clock is off by more than the tolerance", registry=r)
 
         # Hot-path counts are tallied in plain ints and flushed into the Prometheus counters once a
         # second (a labelled Prometheus increment per message cost ~4 % of the gateway's time).

@@ -51,11 +51,12 @@ class Inbound:
 
 class MqttSource:
     def __init__(self, settings: GatewaySettings, gate: Gate, deliver: Callable[[Inbound], None],
-                 metrics: GatewayMetrics) -> None:
+                 metrics: GatewayMetrics, spawn: Callable | None = None) -> None:
         self.settings = settings
         self.gate = gate
         self.deliver = deliver
         self.metrics = metrics
+        self.spawn = spawn  # starts a supervised task (runtime/supervise.py); None: a plain task
         self.generation = 0
         self.connected = False
         self.subscribed = False  # the shared subscription is confirmed by the broker (SUBACK)
@@ -81,8 +82,6 @@ class MqttSource:
         c.on_socket_close = self._on_socket_close
         c.on_socket_register_write = lambda client, userdata, sock: self._loop.add_writer(sock, client.loop_write)
         c.on_socket_unregister_write = lambda client, userdata, sock: self._loop.remove_writer(sock)
-        gate.on_pause = self._pause
-        gate.on_resume = self._resume
 
     def subscription(self) -> str:
         """A plain subscription for one gateway (Mosquitto 2.0 restores it from persistence after a
@@ -145,9 +144,9 @@ class MqttSource:
 
     def _on_socket_open(self, client, userdata, sock) -> None:
         self._sock = sock
-        if not self.gate.paused:
-            self._loop.add_reader(sock, self._read)
-        self._misc = self._loop.create_task(self._misc_loop())
+        self._loop.add_reader(sock, self._read)  # always: Receive Maximum bounds what the broker sends
+        misc = self._misc_loop()
+        self._misc = self.spawn(misc, "mqtt-keepalive") if self.spawn else self._loop.create_task(misc)
 
     def _on_socket_close(self, client, userdata, sock) -> None:
         self._loop.remove_reader(sock)
@@ -155,14 +154,6 @@ class MqttSource:
         self._sock = None
         if self._misc:
             self._misc.cancel()
-
-    def _pause(self) -> None:
-        if self._sock is not None:
-            self._loop.remove_reader(self._sock)
-
-    def _resume(self) -> None:
-        if self._sock is not None:
-            self._loop.add_reader(self._sock, self._read)
 
     # -- MQTT callbacks ----------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:

@@ -12,10 +12,13 @@ import asyncio
 import collections
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+import orjson
 
 from aiokafka.errors import KafkaError
 
+from gateway.clocks import ClockWatch
 from gateway.deadletter import deadletter_key, deadletter_record
 from gateway.gate import Gate
 from gateway.kafka_output import KafkaOutput, discard
@@ -26,6 +29,7 @@ from gateway.security import SecurityMonitor
 from gateway.settings import GatewaySettings
 from runtime.http import OpsServer
 from runtime.kafka_topics import ensure_topics
+from runtime.supervise import Supervisor
 from telemetry.topics import KafkaTopics, district_key
 from telemetry.validation import Accepted, ValidationPolicy, validate
 
@@ -39,6 +43,7 @@ class Gateway:
         self.gate = Gate(settings.max_in_flight, settings.max_in_flight_bytes)
         self.registry = RegistryFile(settings.registry)
         self.security = SecurityMonitor(settings.client_id, settings.security_max_clients)
+        self.clocks = ClockWatch(settings.clock_skew_tolerance_s, settings.client_id)
         self.policy = ValidationPolicy(
             topic_root=settings.topic_root, max_payload_bytes=settings.max_payload_bytes,
             max_future_skew=timedelta(seconds=settings.max_future_skew_s),
@@ -51,6 +56,7 @@ class Gateway:
         self._send_lock = asyncio.Lock()  # producer replacement and new sends do not interleave
         self.source: MqttSource | None = None
         self.ops_port: int | None = None
+        self.supervisor: Supervisor | None = None
 
     async def _start_kafka(self, stop: asyncio.Event) -> bool:
         if not await self.kafka.start(stop):
@@ -59,7 +65,8 @@ class Gateway:
             try:
                 parts = self.topics.partitions()
                 await ensure_topics(self.settings.kafka_bootstrap_servers, {
-                    t: parts[t] for t in (self.topics.readings, self.topics.deadletter, self.topics.security_events)
+                    t: parts[t] for t in (self.topics.readings, self.topics.deadletter, self.topics.security_events,
+                                          self.topics.device_health)
                 }, **self.settings.kafka_client_options())
                 self.kafka.state(True)
                 return True
@@ -78,6 +85,8 @@ class Gateway:
                           policy=self.policy)
         if isinstance(result, Accepted):
             self.metrics.tally["accepted"] += 1
+            for r in result.readings:
+                self.clocks.observe(r.device_id, r.district, r.ts, item.received_at)
             return [(self.topics.readings, district_key(r.district), r.to_json()) for r in result.readings]
         self.metrics.tally["rejected:" + result.reason.value] += 1
         self.security.record(result.reason, item.topic)
@@ -143,7 +152,7 @@ class Gateway:
 
     async def _housekeeping(self) -> None:
         """Publish security summaries, reload the device registry when its file changes, update gauges."""
-        last_security = time.monotonic()
+        last_security = last_clocks = time.monotonic()
         while True:
             await asyncio.sleep(0.2)
             self.metrics.flush()
@@ -159,13 +168,33 @@ class Gateway:
                     # Best effort: a summary lost in an outage is not re-sent (the dead letters hold the detail).
                     await asyncio.gather(*futures, return_exceptions=True)
                     self.metrics.security_events.inc()
+            if time.monotonic() - last_clocks >= self.settings.clock_interval_s and self.kafka.ok:
+                last_clocks = time.monotonic()
+                await self._report_clocks()
+
+    async def _report_clocks(self) -> None:
+        """Device clock states that changed, to the device-health topic; a state counts as reported
+        only once Kafka acknowledged it (else it is judged and sent again next interval)."""
+        for device_id, state, event in self.clocks.changes(datetime.now(timezone.utc)):
+            district = orjson.loads(event)["district"]
+            async with self._send_lock:
+                futures = await self.kafka.send([(self.topics.device_health, district_key(district), event)])
+            if not any(isinstance(r, BaseException) for r in await asyncio.gather(*futures, return_exceptions=True)):
+                self.clocks.reported(device_id, state)
+                self.metrics.clock_events.labels(state).inc()
+                log = logger.info if state == "ok" else logger.warning
+                log("device %s: clock %s (%s)", device_id, state, event.decode())
+        self.metrics.clock_skewed.set(len(self.clocks.skewed))
 
     def health(self) -> dict:
-        ok = bool(self.source and self.source.connected and self.source.subscribed) and self.kafka.ok
+        tasks_ok = self.supervisor is not None and self.supervisor.healthy
+        ok = bool(self.source and self.source.connected and self.source.subscribed) and self.kafka.ok and tasks_ok
         return {"ok": ok, "service": "gateway", "client_id": self.settings.client_id,
+                "tasks": "running" if tasks_ok else (self.supervisor.failure if self.supervisor else "not started"),
                 "mqtt_connected": bool(self.source and self.source.connected),
                 "mqtt_subscribed": bool(self.source and self.source.subscribed), "kafka_reachable": self.kafka.ok,
-                "in_flight": self.gate.count, "in_flight_bytes": self.gate.bytes}
+                "in_flight": self.gate.count, "in_flight_bytes": self.gate.bytes, "in_flight_peak": self.gate.peak_count,
+                "taken_beyond_bound": self.gate.over_bound}
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -175,27 +204,30 @@ class Gateway:
             self.ops_port = ops.port
             if not await self._start_kafka(stop):
                 return
-            self.source = MqttSource(s, self.gate, self.deliver, self.metrics)
+            self.supervisor = supervisor = Supervisor("gateway")
+            self.source = MqttSource(s, self.gate, self.deliver, self.metrics, supervisor.spawn)
             self.source.start()
-            tasks = [asyncio.create_task(c) for c in (self._process(), self._complete(), self._housekeeping())]
+            for name, coro in (("process", self._process()), ("complete", self._complete()),
+                               ("housekeeping", self._housekeeping())):
+                supervisor.spawn(coro, name)
             try:
-                await stop.wait()
+                await supervisor.wait(stop)
             finally:
-                await self._shutdown(tasks)
+                await self._shutdown(supervisor)
+            supervisor.raise_if_failed()
 
-    async def _shutdown(self, tasks: list[asyncio.Task]) -> None:
+    async def _shutdown(self, supervisor: Supervisor) -> None:
         """Stop taking messages, finish what is in flight (bounded), disconnect, flush, stop."""
         logger.info("gateway stopping: %d messages in flight", self.gate.count)
         self.gate.close()
         deadline = time.monotonic() + self.settings.shutdown_timeout_s
-        while (self.pending or not self.inbox.empty()) and time.monotonic() < deadline and self.kafka.ok:
+        while (self.pending or not self.inbox.empty()) and time.monotonic() < deadline and self.kafka.ok \
+                and supervisor.healthy:
             await asyncio.sleep(0.05)
         left = len(self.pending) + self.inbox.qsize()
         if left:
             logger.warning("%d messages were not acknowledged; the broker will deliver them again", left)
         self.source.stop()
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await supervisor.cancel_all()
         await self.kafka.stop()
         logger.info("gateway stopped")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from runtime.kafka_security import KafkaSecurity
@@ -55,6 +55,10 @@ class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     max_future_skew_s: int = 300
     max_age_s: int = 7 * 24 * 3600
 
+    # Device clocks: skew beyond the tolerance is reported as device health (gateway/clocks.py)
+    clock_skew_tolerance_s: float = 60.0
+    clock_interval_s: float = 30.0
+
     # Security events: one summary per client per interval
     security_interval_s: float = 10.0
     security_max_clients: int = 10_000
@@ -63,3 +67,12 @@ class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 19101  # 0: no metrics endpoint
     shutdown_timeout_s: float = 15.0
+
+    @model_validator(mode="after")
+    def _receive_maximum_within_the_bound(self):
+        """The broker's Receive Maximum is what bounds the messages held (gateway/gate.py)."""
+        if self.receive_maximum > self.max_in_flight:
+            raise ValueError(f"CITYSENSE_GATEWAY_RECEIVE_MAXIMUM ({self.receive_maximum}) must not exceed "
+                             f"CITYSENSE_GATEWAY_MAX_IN_FLIGHT ({self.max_in_flight}): the broker's Receive Maximum "
+                             "is what keeps the messages the gateway holds within its bound")
+        return self

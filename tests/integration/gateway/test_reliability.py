@@ -1,5 +1,6 @@
 """At least once through crashes and outages: SIGKILL with 1,000 messages in flight, Kafka stopped
-for 10 s under load, and two gateway processes sharing the traffic."""
+for 10 s and for 5 minutes under load (the MQTT connection stays up), and two gateway processes
+sharing the traffic."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from stack import kafka as stack_kafka
 from stack.settings import StackSettings
@@ -53,10 +56,12 @@ async def test_sigkill_with_1000_in_flight_loses_nothing(gw):
     assert survivor.stop() == 0
 
 
-async def test_kafka_down_for_10_s_under_load(gw):
+async def kafka_outage_under_load(gw, outage_s: float, rate: int, before_s: float = 5, after_s: float = 15) -> dict:
+    """Publish at `rate` msg/s while Kafka is stopped for `outage_s`; every message must reach Kafka.
+    Returns the gateway's peak RSS, its MQTT reconnects and its log."""
     proc, port = gw.start("gw1")
     pub = gw.publisher()
-    total, rate = 3000, 100  # 30 s at 100 messages/s
+    total = int(rate * (before_s + outage_s + after_s))
     rss_samples: list[float] = []
     stop_sampling = threading.Event()
 
@@ -79,26 +84,45 @@ async def test_kafka_down_for_10_s_under_load(gw):
     publisher = threading.Thread(target=publish_all)
     publisher.start()
     settings = StackSettings()
-    time.sleep(5)
+    time.sleep(before_s)
     outage_start = time.monotonic()
     stack_kafka.down(settings)
-    time.sleep(10)
+    time.sleep(outage_s)
     stack_kafka.up(settings)
     print(f"\nKafka down for {time.monotonic() - outage_start:.1f} s (including its restart)")
     publisher.join()
     pub.wait_all(120)
     pub.close()
-    readings = values(await read_topic(gw.kafka, gw.topics.readings, until=total, timeout=120, quiet=10,
+    readings = values(await read_topic(gw.kafka, gw.topics.readings, until=total, timeout=180, quiet=10,
                                        distinct=seq_of))
     stop_sampling.set()
     got = seqs_in(readings)
     assert got == set(range(total)), f"missing {len(set(range(total)) - got)}: {sorted(set(range(total)) - got)[:20]}"
-    peak = max(rss_samples)
-    print(f"gateway peak RSS {peak:.0f} MB; {len(readings) - total} duplicates")
-    assert peak < 200, "the gateway's stated bound is 200 MB RSS"
+    metrics = http_get(f"http://127.0.0.1:{port}/metrics")[1]
     status, health = http_get(f"http://127.0.0.1:{port}/healthz")
     assert status == 200, health
+    out = {"peak_rss_mb": max(rss_samples), "duplicates": len(readings) - total, "health": json.loads(health),
+           "mqtt_reconnects": metric_value(metrics, "citysense_gateway_reconnects_total", '{target="mqtt"}'),
+           "log": proc.log_file.read_text()}
+    print(f"gateway peak RSS {out['peak_rss_mb']:.0f} MB; {out['duplicates']} duplicates; "
+          f"MQTT reconnects {out['mqtt_reconnects']:.0f}; peak in flight {out['health']['in_flight_peak']}")
     assert proc.stop() == 0
+    return out
+
+
+async def test_kafka_down_for_10_s_under_load(gw):
+    out = await kafka_outage_under_load(gw, 10, rate=100)
+    assert out["peak_rss_mb"] < 200, "the gateway's stated bound is 200 MB RSS"
+
+
+@pytest.mark.timeout(900)
+async def test_kafka_down_for_5_minutes_keeps_the_mqtt_connection(gw):
+    """The gateway keeps reading its socket at the in-flight bound (Receive Maximum stops the broker),
+    so it answers keep-alives and is never dropped, however long Kafka is away."""
+    out = await kafka_outage_under_load(gw, 300, rate=50)
+    assert out["mqtt_reconnects"] == 0 and "disconnected from MQTT" not in out["log"], out["log"][-3000:]
+    assert out["health"]["in_flight_peak"] <= 1000 and out["health"]["taken_beyond_bound"] == 0
+    assert out["peak_rss_mb"] < 200, "the gateway's stated bound is 200 MB RSS"
 
 
 async def test_two_gateways_share_the_traffic(gw):

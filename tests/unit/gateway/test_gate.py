@@ -1,29 +1,24 @@
-"""The back-pressure bound: pauses reading at the bound, resumes below half of it."""
+"""The in-flight bound: counted, never refusing a message the broker sent (it would stay unsent)."""
 
 from gateway.gate import Gate
 
 
-def test_pauses_at_count_bound_and_resumes_below_half():
-    events = []
+def test_counts_in_and_out_with_the_peak():
     gate = Gate(max_count=4, max_bytes=10**9)
-    gate.on_pause, gate.on_resume = (lambda: events.append("pause")), (lambda: events.append("resume"))
     for _ in range(4):
         assert gate.enter(10)
-    assert events == ["pause"] and gate.paused
+    assert gate.full and gate.count == 4 and gate.bytes == 40 and gate.over_bound == 0
     gate.leave(10)
-    assert events == ["pause"]  # 3 > 4 // 2: still paused
     gate.leave(10)
-    assert events == ["pause", "resume"] and not gate.paused and gate.count == 2
+    assert not gate.full and gate.count == 2 and gate.peak_count == 4
 
 
-def test_pauses_at_byte_bound():
+def test_a_message_beyond_the_bound_is_taken_and_counted():
     gate = Gate(max_count=1000, max_bytes=100)
-    paused = []
-    gate.on_pause = lambda: paused.append(True)
     gate.enter(60)
-    assert not paused
     gate.enter(60)
-    assert paused and gate.bytes == 120
+    assert gate.full and gate.over_bound == 0
+    assert gate.enter(1) and gate.over_bound == 1 and gate.count == 3
 
 
 def test_closed_gate_refuses():
