@@ -14,12 +14,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=run_streams)
 
 
-async def _until_signalled(run) -> None:
+async def _until_signalled(run) -> int:
+    """Run a service until SIGTERM/SIGINT: 0 after a clean stop, 1 when one of its tasks died
+    (runtime/supervise.py logged which and why)."""
+    from runtime.supervise import TaskFailed
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await run(stop)
+    try:
+        await run(stop)
+    except TaskFailed:
+        return 1
+    return 0
 
 
 def run_gateway(args: argparse.Namespace) -> int:
@@ -30,8 +38,7 @@ def run_gateway(args: argparse.Namespace) -> int:
     if settings.mqtt_password is None and settings.mqtt_username:
         settings = _local_stack_password(settings)
     gateway = Gateway(settings)
-    asyncio.run(_until_signalled(gateway.run))
-    return 0
+    return asyncio.run(_until_signalled(gateway.run))
 
 
 def _local_stack_password(settings):
@@ -48,14 +55,12 @@ def _local_stack_password(settings):
 def run_streams(args: argparse.Namespace) -> int:
     import faust
 
-    from streams import faust_commits
     from streams.app import build_app, ensure_streams_topics
     from streams.settings import StreamsSettings
 
     settings = StreamsSettings()
     asyncio.run(ensure_streams_topics(settings))
     app = build_app(settings)
-    faust_commits.check(app.consumer)  # before any record: the commit repair needs these internals
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()
     return 0

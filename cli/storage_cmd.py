@@ -128,8 +128,7 @@ def run_sink(args: argparse.Namespace) -> int:
     from cli.services_cmd import _until_signalled
     from storage.sink import Sink
 
-    asyncio.run(_until_signalled(Sink(_settings()).run))
-    return 0
+    return asyncio.run(_until_signalled(Sink(_settings()).run))
 
 
 def _print(rows, as_json: bool) -> None:
@@ -175,6 +174,13 @@ def run_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clock(clock: dict | None) -> str:
+    """'ok', 'fast +120s', 'slow -180s' (the gateway's last judgement), '–' when never judged."""
+    if clock is None:
+        return "–"
+    return clock["state"] if clock["state"] == "ok" else f"{clock['state']} {clock['skew_s']:+.0f}s"
+
+
 def run_audit(args: argparse.Namespace) -> int:
     import psycopg
 
@@ -185,14 +191,14 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, default=str, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s} {'doubled':>7s} {'quarant':>7s}  "
-          "gaps / rejects")
+    print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s} {'doubled':>7s} {'quarant':>7s} "
+          f"{'clock':>11s}  gaps / rejects")
     for d in report:
         seq = f"{d['first_seq']}–{d['last_seq']}" if d["first_seq"] is not None else "–"
         gaps = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in d["gaps"])
         rej = ", ".join(f"{k} {v}" for k, v in d["rejected"].items())
         print(f"{d['device_id'][:16]:16s} {seq:>15s} {d['stored']:>7d} {str(d['missing']):>7s} "
-              f"{d['duplicates_removed']:>7d} {d['quarantined']:>7d}  "
+              f"{d['duplicates_removed']:>7d} {d['quarantined']:>7d} {_clock(d['clock']):>11s}  "
               f"{gaps}{' | ' if gaps and rej else ''}{rej}")
     lost = sum(d["missing"] or 0 for d in report)
     doubled = sum(d["duplicates_removed"] for d in report)

@@ -10,13 +10,17 @@ from aiokafka.errors import TopicAlreadyExistsError
 logger = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int], replication: int = 1, **client_options) -> list[str]:
-    """Create each topic (name -> partitions) that does not exist yet; returns the ones created."""
+async def ensure_topics(bootstrap: str, topics: dict[str, int], replication: int = 1,
+                        configs: dict[str, dict[str, str]] | None = None, **client_options) -> list[str]:
+    """Create each topic (name -> partitions) that does not exist yet, with its topic configs
+    (name -> {config: value}, e.g. cleanup.policy); returns the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, parts, replication) for name, parts in topics.items() if name not in existing]
+        configs = configs or {}
+        missing = [NewTopic(name, parts, replication, topic_configs=configs.get(name, {}))
+                   for name, parts in topics.items() if name not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)

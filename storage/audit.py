@@ -1,7 +1,8 @@
 """Per-message accounting: for each device, the sequence numbers it sent (as far as they reached
 storage) against the readings stored, the gaps (messages lost before the gateway, or never sent),
 what the gateway rejected, by reason (a broker redelivery of a reject counted once), the duplicate
-deliveries storage removed (readings.deliveries), and the records the database refused (quarantine).
+deliveries storage removed (readings.deliveries), the records the database refused (quarantine),
+and the device's clock as the gateway last judged it (device_health: ok, fast or slow, with the skew).
 The answer to "what was lost, where, and what was doubled"."""
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
         SELECT coalesce(device_id, '(unknown device)'), count(*) FROM quarantine
         WHERE quarantined_at > %(start)s AND quarantined_at <= %(now)s GROUP BY 1""",
                                     {"start": start, "now": now}).fetchall())
+    clocks = {row[0]: {"state": row[1], "skew_s": row[2], "since": row[3]} for row in conn.execute("""
+        SELECT DISTINCT ON (device_id) device_id, state, skew_s, at FROM device_health
+        WHERE kind = 'clock_skew' AND at <= %(now)s ORDER BY device_id, at DESC""", {"now": now}).fetchall()}
     out = []
     seen = set()
     for device_id, first, last, stored, missing, gaps in devices:
@@ -51,10 +55,11 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
                     "missing": missing, "gaps": [tuple(g) for g in gaps[:max_gaps]],
                     "stored_without_seq": unsequenced.get(device_id, 0), "rejected": rejects.get(device_id, {}),
                     "duplicates_removed": int(duplicates.get(device_id, 0)),
-                    "quarantined": quarantined.get(device_id, 0)})
-    for device_id in sorted((set(unsequenced) | set(rejects) | set(quarantined)) - seen):
+                    "quarantined": quarantined.get(device_id, 0), "clock": clocks.get(device_id)})
+    skewed = {d for d, c in clocks.items() if c["state"] != "ok"}
+    for device_id in sorted((set(unsequenced) | set(rejects) | set(quarantined) | skewed) - seen):
         out.append({"device_id": device_id, "first_seq": None, "last_seq": None, "stored": 0, "missing": None,
                     "gaps": [], "stored_without_seq": unsequenced.get(device_id, 0),
                     "rejected": rejects.get(device_id, {}), "duplicates_removed": int(duplicates.get(device_id, 0)),
-                    "quarantined": quarantined.get(device_id, 0)})
+                    "quarantined": quarantined.get(device_id, 0), "clock": clocks.get(device_id)})
     return out

@@ -14,7 +14,8 @@ logger = logging.getLogger(__name__)
 
 def run_retention(settings: StorageSettings) -> dict[str, int]:
     plan = {"readings": settings.retention_days_readings, "late_readings": settings.retention_days_rejects,
-            "deadletters": settings.retention_days_rejects, "security_events": settings.retention_days_rejects}
+            "deadletters": settings.retention_days_rejects, "security_events": settings.retention_days_rejects,
+            "device_health": settings.retention_days_rejects}
     dropped = {}
     with psycopg.connect(settings.dsn, autocommit=True, connect_timeout=5) as conn:
         quarantined = conn.execute("DELETE FROM quarantine WHERE quarantined_at < now() - %s * interval '1 day'",

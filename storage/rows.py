@@ -93,6 +93,14 @@ SECURITY = TableSpec(
 )
 
 
+DEVICE_HEALTH = TableSpec(
+    "device_health",
+    ("at", "device_id", "district", "kind", "state", "skew_s", "tolerance_s", "gateway"),
+    ("timestamptz", "text", "int4", "text", "text", "float8", "float8", "text"),
+    "ON CONFLICT (device_id, at, kind, gateway) DO NOTHING",
+)
+
+
 def reading_row(m: dict) -> tuple:
     metrics = m["metrics"]
     return (ts(m["ts"]), m["device_id"], m["district"], m["kind"], m.get("status", "measuring"), m.get("seq"),
@@ -136,6 +144,11 @@ def deadletter_row(m: dict, partition: int, offset: int) -> tuple:
 def security_row(m: dict, partition: int, offset: int) -> tuple:
     return (ts(m["window_end"]), ts(m["window_start"]), m.get("gateway") or "", m["client"], Jsonb(m["counts"]),
             m["total"], m["flood"], m.get("first_topic"), partition, offset)
+
+
+def device_health_row(m: dict) -> tuple:
+    return (ts(m["at"]), m["device_id"], m.get("district"), m["kind"], m["state"], m.get("skew_s"),
+            m.get("tolerance_s"), m.get("gateway") or "")
 
 
 def decode(value: bytes) -> dict:

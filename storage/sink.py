@@ -60,6 +60,7 @@ class Sink:
             t.late: (R.LATE, R.late_row),
             t.deadletter: (R.DEADLETTERS, R.deadletter_row),
             t.security_events: (R.SECURITY, R.security_row),
+            t.device_health: (R.DEVICE_HEALTH, lambda m, p, o: R.device_health_row(m)),
         }
         self.writer = BatchWriter(settings.sink_dsn, [spec for spec, _ in self.routes.values()])
         self.consumer: AIOKafkaConsumer | None = None

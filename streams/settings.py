@@ -26,11 +26,10 @@ class StreamsSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
 
     window_sizes_s: tuple[int, ...] = (60, 900, 3600)  # 3600 is needed for the hourly AQI
     allowed_lateness_s: float = 30.0
-    max_future_s: float = 300.0
     session_timeout_s: float = 10.0  # a dead worker's partitions move to the others after this
     batch_size: int = 2000
     batch_within_s: float = 0.5
-    idle_partition_s: float = 10.0  # records waiting in Kafka, none delivered this long: seek back (gaps.py)
+    idle_partition_s: float = 10.0  # records waiting in Kafka, none delivered this long: seek back (continuity.py)
 
     registry: Path | None = Field(None, validation_alias=_shared("REGISTRY"))
     rules: Path | None = None  # alert rules JSON; default streams/rules.default.json

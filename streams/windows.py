@@ -8,8 +8,13 @@ twice), the open windows' running aggregates, and what the alert rules and AQI n
   reaches its end; it is emitted once, then dropped from the state.
 - A reading whose smallest window has already closed is late: it is counted and reported, not
   aggregated (in no window, so every window size is made of the same readings).
-- A reading timed more than `max_future_s` after its own reception time does not move the
-  watermark (the contracts reject those already; this guards the windows anyway).
+- **Device clocks:** a reading moves the watermark by `min(event time, reception time)` — the
+  gateway stamps the reception on every reading and its clock is the platform's. A device whose
+  clock runs ahead cannot drag its district's watermark past real time (its own readings wait in
+  their windows until real time reaches them), so the other devices' readings are never late
+  because of it; a device whose clock runs behind only makes its own readings late. A backlog (old
+  readings received now) moves it by their event time, as before. Replays give the same result:
+  both times are in the reading.
 - Readings whose status is not `measuring` move time forward but count in no aggregate.
 - A reading seen again (same device, same event time, same metrics: a gateway that was killed
   before its MQTT acks re-sends what it had already written to Kafka) is counted once, as storage
@@ -30,7 +35,6 @@ from telemetry.metrics import TRAFFIC_COUNTS
 class WindowConfig:
     sizes_s: tuple[int, ...] = (60, 900)
     lateness_s: float = 30.0
-    max_future_s: float = 300.0
 
 
 # Metrics also aggregated per device (smallest window) for the alert rules that depend on the
@@ -122,8 +126,9 @@ def apply(state: dict, district: int, items: Iterable[tuple[int, dict]], cfg: Wi
         if not metrics:
             res.duplicates += 1
             continue
-        if ts <= r["received_ms"] + cfg.max_future_s * 1000 and (state["max_ts"] is None or ts > state["max_ts"]):
-            state["max_ts"] = ts
+        progress = ts if ts <= r["received_ms"] else r["received_ms"]
+        if state["max_ts"] is None or progress > state["max_ts"]:
+            state["max_ts"] = progress
         measuring = r.get("status", "measuring") == "measuring"
         weight = _weight(r) if r.get("kind") == "traffic" else None
         for size in cfg.sizes_s:

@@ -65,6 +65,10 @@ class KafkaTopics:
         return f"{self.prefix}.security-events.v1"
 
     @property
+    def device_health(self) -> str:
+        return f"{self.prefix}.device-health.v1"
+
+    @property
     def aggregates(self) -> str:
         return f"{self.prefix}.aggregates.v1"
 
@@ -84,11 +88,11 @@ class KafkaTopics:
         """Partitions of each topic: 12 for what is keyed by district (12 districts; more workers than
         that cannot help), fewer for the low-volume topics."""
         return {self.readings: 12, self.aggregates: 12, self.aqi: 12, self.alerts: 12, self.late: 12,
-                self.deadletter: 3, self.security_events: 1}
+                self.deadletter: 3, self.security_events: 1, self.device_health: 3}
 
     def all(self) -> list[str]:
-        return [self.readings, self.deadletter, self.security_events, self.aggregates, self.aqi, self.alerts,
-                self.late]
+        return [self.readings, self.deadletter, self.security_events, self.device_health, self.aggregates, self.aqi,
+                self.alerts, self.late]
 
 
 def district_key(district: int) -> bytes:

@@ -14,15 +14,14 @@ import psycopg
 import pytest
 
 from stack.broker_auth import local_access
-from storage.registry_db import seed
 from streams.processor import decode
 from streams.recompute import compare, recompute
 from streams.windows import WindowConfig
 from telemetry.aqi import hourly_aqi
 from telemetry.devices import Device, DeviceRegistry
-from telemetry.districts import DistrictRegistry
 from telemetry.topics import uplink_topic
-from tests.integration.helpers import Publisher, ServiceProcess, free_port, fresh_database, http_get, wait_for
+from tests.integration.e2e.conftest import running_platform
+from tests.integration.helpers import Publisher, wait_for
 from tests.integration.streams.scenario import HOURS, PM_BY_HOUR, REGISTRY, base_time, build
 
 import orjson
@@ -34,32 +33,12 @@ CFG = WindowConfig(sizes_s=(60, 900, 3600), lateness_s=30)
 
 @pytest.fixture
 def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap, stack_settings):
-    registry = DeviceRegistry([*REGISTRY, *EXTRA])
-    registry.write(tmp_path / "devices.json")
-    procs = []
     # the two devices that publish with their own credentials below, provisioned before anything
     # runs (a new account reloads the broker by restarting it)
     passwords = local_access(stack_settings, ["aq-291-01", "nz-291-01"]).devices
-    with fresh_database(database_url, f"e2e_{unique}") as dsn:
-        seed(dsn, DistrictRegistry.default(), registry)
-        root = f"e2e{unique}"
-        env = {**mqtt_access.gateway_env(),
-               "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
-               "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"), "CITYSENSE_TOPIC_PREFIX": root,
-               "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}",
-               "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "300",
-               "CITYSENSE_STREAMS_APP_ID": f"e2e-streams-{unique}", "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"),
-               "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2", "CITYSENSE_STORAGE_GROUP_ID": f"e2e-sink-{unique}"}
-        ports = {}
-        for name in ("gateway", "streams", "sink"):
-            ports[name] = free_port()
-            penv = {**env, f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT": str(ports[name])}
-            procs.append(ServiceProcess([name], penv, tmp_path / f"{name}.log").start())
-        for name, port in ports.items():
-            wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90, what=f"{name} healthy")
-        yield {"dsn": dsn, "root": root, "procs": procs, "passwords": passwords}
-        for p in procs:
-            p.stop()
+    with running_platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap,
+                          DeviceRegistry([*REGISTRY, *EXTRA])) as p:
+        yield {**p, "passwords": passwords}
 
 
 def rows(dsn: str, query: str) -> list[tuple]:

@@ -92,3 +92,31 @@ def test_remembered_event_times_are_dropped_once_their_window_closed():
     seen = state["devices"]["aq-288-01"]["seen"]
     # watermark 260 s: only readings of the still-open 240–300 s minute are remembered
     assert sorted(int(k) for k in seen) == [ms(s) for s in range(240, 300, 10)]
+
+
+def test_a_device_whose_clock_runs_ahead_makes_no_one_else_late():
+    """Real time t: the honest device reads at t (received 1 s later), the fast one claims t + 120 s."""
+    state = new_state()
+    items = []
+    for t in range(0, 300, 5):
+        items.append(r(t, {"pm2_5": 10}, device="honest"))
+        items.append(r(t + 120, {"pm10": 20}, device="fast", received_delay_s=-119))  # received at t + 1
+    res = run(state, items)
+    assert res.late == []
+    closed = {c.start_ms: c.agg["n"] for c in res.closed if c.metric == "pm2_5" and c.size_s == 60 and not c.device}
+    assert closed == {ms(0): 12, ms(60): 12, ms(120): 12, ms(180): 12}  # 240-300 waits for the watermark
+    assert state["max_ts"] == ms(296)  # the latest reception, not the fast clock's 416 s
+    fast = {c.start_ms for c in res.closed if c.metric == "pm10" and c.size_s == 60}
+    assert fast == {ms(120), ms(180)}  # its own windows close when real time reaches them
+
+
+def test_a_device_whose_clock_runs_behind_is_late_alone():
+    state = new_state()
+    items = []
+    for t in range(200, 500, 5):
+        items.append(r(t, {"pm2_5": 10}, device="honest"))
+        items.append(r(t - 180, {"pm10": 20}, device="slow", received_delay_s=181))
+    res = run(state, items)
+    assert {x["reading"]["device_id"] for x in res.late} == {"slow"}
+    honest = [c.agg["n"] for c in res.closed if c.metric == "pm2_5" and c.size_s == 60 and not c.device]
+    assert honest and all(n == 12 for n in honest[1:])  # the first window (200-240) holds 8

@@ -1,0 +1,44 @@
+"""The whole platform for end-to-end tests: a fresh database, a gateway, a streams worker and the
+sink as real processes on the real local stack, with names of their own."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from storage.registry_db import seed
+from telemetry.devices import DeviceRegistry
+from telemetry.districts import DistrictRegistry
+from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, wait_for
+
+
+@contextmanager
+def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access, kafka_bootstrap: str,
+                     registry: DeviceRegistry, **extra_env: str):
+    """Yields {"dsn", "root", "procs", "ports", "env"}; every process is stopped afterwards."""
+    registry.write(tmp_path / "devices.json")
+    procs = []
+    with fresh_database(database_url, f"e2e_{unique}") as dsn:
+        seed(dsn, DistrictRegistry.default(), registry)
+        root = f"e2e{unique}"
+        env = {**mqtt_access.gateway_env(),
+               "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
+               "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"), "CITYSENSE_TOPIC_PREFIX": root,
+               "CITYSENSE_GATEWAY_TOPIC_ROOT": root, "CITYSENSE_GATEWAY_CLIENT_ID": f"gw-{unique}",
+               "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "300",
+               "CITYSENSE_STREAMS_APP_ID": f"e2e-streams-{unique}", "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"),
+               "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2", "CITYSENSE_STORAGE_GROUP_ID": f"e2e-sink-{unique}",
+               **extra_env}
+        ports = {}
+        try:
+            for name in ("gateway", "streams", "sink"):
+                ports[name] = free_port()
+                penv = {**env, f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT":
+                        str(ports[name])}
+                procs.append(ServiceProcess([name], penv, tmp_path / f"{name}.log").start())
+            for name, port in ports.items():
+                wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90, what=f"{name} healthy")
+            yield {"dsn": dsn, "root": root, "procs": procs, "ports": ports, "env": env}
+        finally:
+            for p in procs:
+                p.stop()
