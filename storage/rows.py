@@ -53,7 +53,7 @@ AQI = TableSpec(
      "jsonb"),
     "ON CONFLICT (district, period, start) DO NOTHING",
 )
-_STATE_RANK = "CASE {}.state WHEN 'open' THEN 0 WHEN 'update' THEN 1 ELSE 2 END"
+_STATE_RANK = "CASE {}.state WHEN 'open' THEN 0 WHEN 'update' THEN 1 ELSE 2 END"  # resolved, no_data: final
 ALERTS = TableSpec(
     "alerts",
     ("alert_id", "district", "rule", "subject", "state", "severity", "value", "peak", "threshold", "unit",
@@ -155,7 +155,7 @@ def decode(value: bytes) -> dict:
     return orjson.loads(value)
 
 
-_RANK = {"open": 0, "update": 1, "resolved": 2}
+_RANK = {"open": 0, "update": 1, "resolved": 2, "no_data": 2}
 
 
 def dedupe_readings(rows: list[tuple]) -> list[tuple]:

@@ -1,5 +1,9 @@
 """Alert lifecycle (pure logic): a rule fires -> one alert opens; while it stays true it stays that
 one alert (peak updated, re-notified every `renotify_s` of event time); it resolves with hysteresis.
+An alert whose subject stops reporting (no observation for `no_data_after_s` of event time) ends
+in a state of its own, `no_data` — not resolved: nobody knows whether the condition is over —, and
+so does an alert about a device that left the registry. "N consecutive windows" means N adjacent
+windows: a gap between two breached windows starts the count again.
 
 State per district (in its Faust table entry): open alerts under "alerts" and consecutive-breach
 counters under "streaks", both keyed "rule|subject". The alert id is derived from district, rule,
@@ -52,8 +56,11 @@ def observe(state: dict, district: int, obs: Observation, renotify_s: int) -> li
         if not obs.breached:
             streaks.pop(key, None)
             return []
-        streak = streaks.get(key, {"n": 0, "first_ms": obs.window_start_ms})
+        streak = streaks.get(key)
+        if streak is None or streak.get("end_ms", obs.window_start_ms) != obs.window_start_ms:
+            streak = {"n": 0, "first_ms": obs.window_start_ms}  # none yet, or not adjacent to the last one
         streak["n"] += 1
+        streak["end_ms"] = obs.at_ms
         if streak["n"] < obs.consecutive:
             streaks[key] = streak
             return []
@@ -62,8 +69,10 @@ def observe(state: dict, district: int, obs: Observation, renotify_s: int) -> li
             "id": alert_id(district, obs.rule, obs.subject, streak["first_ms"]),
             "opened_ms": obs.at_ms, "first_window_ms": streak["first_ms"], "peak": obs.value,
             "notified_ms": obs.at_ms, "threshold": obs.threshold, "unit": obs.unit, "severity": obs.severity,
+            "last_ms": obs.at_ms,
         }
         return [_message(district, obs, alert, "open")]
+    alert["last_ms"] = obs.at_ms
     alert["peak"] = max(alert["peak"], obs.value)
     if obs.severity == "critical":
         alert["severity"] = "critical"
@@ -74,6 +83,29 @@ def observe(state: dict, district: int, obs: Observation, renotify_s: int) -> li
         alert["notified_ms"] = obs.at_ms
         return [_message(district, obs, alert, "update")]
     return []
+
+
+def end_without_data(state: dict, district: int, now_ms: int, no_data_after_s: int,
+                     gone: set[str] = frozenset()) -> list[dict]:
+    """End, as `no_data`, the open alerts not observed for `no_data_after_s` of event time (device
+    silence is the subject of its own rule and never ends this way), and those whose subject is a
+    device in `gone` (removed from the registry or revoked)."""
+    out = []
+    for key, alert in list(state.get("alerts", {}).items()):
+        rule, subject = key.split("|", 1)
+        last_ms = alert.get("last_ms", alert["opened_ms"])
+        stale = rule != "device_silent" and now_ms - last_ms >= no_data_after_s * 1000
+        if stale or subject in gone:
+            del state["alerts"][key]
+            obs = Observation(rule, subject, alert["peak"], alert["threshold"], False, False,
+                              alert["first_window_ms"], now_ms, unit=alert["unit"])
+            message = _message(district, obs, alert, "no_data")
+            message["value"] = None
+            message["last_data_at"] = _iso(last_ms)
+            out.append(message)
+    for key in [k for k in state.get("streaks", {}) if k.split("|", 1)[1] in gone]:
+        del state["streaks"][key]
+    return out
 
 
 def _message(district: int, obs: Observation, alert: dict, state: str) -> dict:
@@ -92,7 +124,7 @@ def _message(district: int, obs: Observation, alert: dict, state: str) -> dict:
         "opened_at": _iso(alert["opened_ms"]),
         "first_window_start": _iso(alert["first_window_ms"]),
         "updated_at": _iso(obs.at_ms),
-        "resolved_at": _iso(obs.at_ms) if state == "resolved" else None,
+        "resolved_at": _iso(obs.at_ms) if state in ("resolved", "no_data") else None,
     }
 
 

@@ -1,8 +1,8 @@
 """Hourly and daily VN_AQI per district from the hourly pollutant means (pure logic).
 
 The last 36 hourly means per pollutant live in the district's state (a Faust table), so NowCast's
-12 hours and a day's 24 survive a restart. Daily AQI is computed when the last hour of a local day
-(23:00–24:00, UTC+7) closes. A 24 h mean needs 18 of 24 hourly means (75 %), an 8 h mean 6 of 8.
+12 hours and a day's 24 survive a restart. Daily AQI is computed when the watermark passes the end
+of a local day (24:00, UTC+7), whichever of its hours had data (streams/processor.py). A 24 h mean needs 18 of 24 hourly means (75 %), an 8 h mean 6 of 8.
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def rolling_24h_mean(state: dict, pollutant: str, hour_start_ms: int) -> float |
 
 def closes_local_day(hour_start_ms: int) -> bool:
     return (hour_start_ms + LOCAL_OFFSET_MS) % DAY_MS == 23 * HOUR_MS
+
+
+def local_day_end(hour_start_ms: int) -> int:
+    """End (24:00 local, UTC+7) of the local day that the hour starting at `hour_start_ms` belongs to."""
+    local = hour_start_ms + LOCAL_OFFSET_MS
+    return local - local % DAY_MS + DAY_MS - LOCAL_OFFSET_MS
 
 
 def daily(state: dict, last_hour_start_ms: int) -> dict | None:

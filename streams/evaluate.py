@@ -78,12 +78,17 @@ def device_observations(rules: Rules, registry: DeviceRegistry, windows: list[Cl
     return out
 
 
-def silent_observations(rules: Rules, state: dict, watermark_ms: int | None) -> list[Observation]:
+def silent_observations(rules: Rules, state: dict, watermark_ms: int | None,
+                        gone: set[str] = frozenset()) -> list[Observation]:
+    """Devices of the registry silent for longer than the rule's minutes (not those in `gone`: removed
+    from the registry or revoked, whose alerts end as no_data instead)."""
     if watermark_ms is None:
         return []
     limit_ms = rules.silent.minutes * 60_000
     out = []
     for device_id, device in state.get("devices", {}).items():
+        if device_id in gone:
+            continue
         silent_ms = watermark_ms - device["last_ms"]
         key = f"device_silent|{device_id}"
         if silent_ms > limit_ms or key in state.get("alerts", {}):

@@ -16,9 +16,9 @@ from datetime import datetime
 import orjson
 
 from streams import aggregation, aqi_tracker, evaluate, messages
-from streams.alerts import encode, observe
+from streams.alerts import encode, end_without_data, observe
 from streams.rules import Rules
-from streams.windows import WindowConfig, apply, new_state, watermark_ms
+from streams.windows import WindowConfig, apply, new_state, prune_devices, watermark_ms
 from telemetry.devices import DeviceRegistry
 from telemetry.metrics import POLLUTANTS
 from telemetry.topics import KafkaTopics, district_key
@@ -99,12 +99,40 @@ class Processor:
         alerts = []
         for hour_start in sorted(hours):
             alerts += self._hour(state, district, hour_start, hours[hour_start], out)
+        watermark = watermark_ms(state, self.cfg)
+        self._days(state, district, watermark, out)
+        gone = {d for d in state["devices"] if not self._active(d)}
         alerts += evaluate.device_observations(self.rules, self.registry, device_windows)
-        alerts += evaluate.silent_observations(self.rules, state, watermark_ms(state, self.cfg))
+        alerts += evaluate.silent_observations(self.rules, state, watermark, gone)
+        messages_out = []
         for obs in sorted(alerts, key=lambda o: (o.at_ms, o.rule, o.subject)):
-            for message in observe(state, district, obs, self.rules.renotify_s):
-                self._emit(out, self.topics.alerts, district, encode(message))
-                out.counts["alert_messages"] += 1
+            messages_out += observe(state, district, obs, self.rules.renotify_s)
+        if watermark is not None:
+            messages_out += end_without_data(state, district, watermark, self.rules.no_data_after_s, gone)
+            out.counts["devices_pruned"] += prune_devices(state, self.cfg, watermark, gone)
+        for message in messages_out:
+            self._emit(out, self.topics.alerts, district, encode(message))
+            out.counts["alert_messages"] += 1
+
+    def _active(self, device_id: str) -> bool:
+        device = self.registry.get(device_id)
+        return device is not None and device.status.value == "active"
+
+    def _days(self, state: dict, district: int, watermark: int | None, out: BatchOutcome) -> None:
+        """The daily AQI of every local day the watermark has passed since the last one, whichever of
+        its hours had data (the decision's completeness rules decide whether there is a value)."""
+        if watermark is None or not state.get("aqi_hours"):
+            return
+        done = state.get("daily_done_ms")
+        ends = sorted({aqi_tracker.local_day_end(int(h)) for h in state["aqi_hours"]})
+        for day_end in ends:
+            if day_end > watermark or (done is not None and day_end <= done):
+                continue
+            daily = aqi_tracker.daily(state, day_end - aqi_tracker.HOUR_MS)
+            if daily is not None:
+                self._emit(out, self.topics.aqi, district,
+                           messages.aqi(district, "day", day_end - aqi_tracker.DAY_MS, day_end, daily))
+            state["daily_done_ms"] = day_end
 
     def _hour(self, state: dict, district: int, hour_start: int, means: dict[str, float], out: BatchOutcome) -> list:
         aqi_tracker.record_hour(state, hour_start, means)
@@ -116,10 +144,4 @@ class Processor:
             obs.append(evaluate.aqi_observation(self.rules, hour_start, hourly["aqi"]))
         pm_24h = {pm: aqi_tracker.rolling_24h_mean(state, pm, hour_start) for pm in ("pm2_5", "pm10")}
         obs += evaluate.pollutant_observations(self.rules, hour_start, means, pm_24h)
-        if aqi_tracker.closes_local_day(hour_start):
-            daily = aqi_tracker.daily(state, hour_start)
-            if daily is not None:
-                day_end = hour_start + aqi_tracker.HOUR_MS
-                self._emit(out, self.topics.aqi, district,
-                           messages.aqi(district, "day", day_end - aqi_tracker.DAY_MS, day_end, daily))
         return obs

@@ -46,6 +46,7 @@ class SilentRule(_Strict):
 
 class Rules(_Strict):
     renotify_s: int = 3600
+    no_data_after_s: int = 3 * 3600  # an open alert whose subject sent nothing this long (event time) ends as no_data
     aqi: AqiRule = AqiRule()
     pollutant_limit: PollutantRule = PollutantRule()
     noise: NoiseRule = NoiseRule()

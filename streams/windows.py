@@ -157,6 +157,20 @@ def apply(state: dict, district: int, items: Iterable[tuple[int, dict]], cfg: Wi
     return res
 
 
+def prune_devices(state: dict, cfg: WindowConfig, watermark: int, gone: set[str] = frozenset()) -> int:
+    """Forget devices that can no longer affect a window: silent for longer than the largest window
+    plus the lateness, with nothing open (no per-device window, no alert about them), and devices
+    in `gone` (left the registry; their alerts were ended). Keeps a district's state bounded by the
+    devices that are live in it. Returns how many were dropped."""
+    horizon = watermark - (max(cfg.sizes_s) * 1000 + int(cfg.lateness_s * 1000))
+    alerted = {key.split("|", 1)[1] for key in state.get("alerts", {})}
+    drop = [d for d, dev in state["devices"].items()
+            if d in gone or (dev["last_ms"] < horizon and not dev["win"] and d not in alerted)]
+    for device_id in drop:
+        del state["devices"][device_id]
+    return len(drop)
+
+
 def close_due(state: dict, district: int, cfg: WindowConfig) -> list[ClosedWindow]:
     wm = watermark_ms(state, cfg)
     if wm is None:

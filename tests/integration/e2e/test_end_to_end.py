@@ -14,17 +14,15 @@ import psycopg
 import pytest
 
 from stack.broker_auth import local_access
-from streams.processor import decode
-from streams.recompute import compare, recompute
+from tests.integration.oracle import closed_by, compare_both_ways, sql_windows
 from streams.windows import WindowConfig
-from telemetry.aqi import hourly_aqi
+from tests.aqi_by_hand import hourly as hand_hourly
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.topics import uplink_topic
 from tests.integration.e2e.conftest import running_platform
 from tests.integration.helpers import Publisher, wait_for
 from tests.integration.streams.scenario import HOURS, PM_BY_HOUR, REGISTRY, base_time, build
 
-import orjson
 
 EXTRA = [Device(device_id="aq-291-01", district=291, kind="air_quality"),
          Device(device_id="nz-291-01", district=291, kind="noise", zone="normal")]
@@ -77,13 +75,15 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
                         "-u", device, "-P", passwords[device],
                         "-t", uplink_topic(291, device, root), "-m", message], check=True, timeout=30)
 
-    decoded = [decode(orjson.dumps(r)) for r in scenario]
-    expected = recompute(decoded, CFG)
-    closed = [k for k in expected if k[0] in (288, 290)]
     wait_for(lambda: rows(dsn, "SELECT count(*) FROM readings")[0][0] == len(scenario) + 2, 120,
              what="every reading stored")
-    wait_for(lambda: rows(dsn, "SELECT count(*) FROM aggregates")[0][0] >= len(closed) - 60, 120,
-             what="the closed windows stored")
+    wait_for(lambda: rows(dsn, "SELECT count(*) FROM late_readings")[0][0] == 3, 60, what="the late readings stored")
+    # The oracle: SQL over the stored raw readings (tests/integration/oracle.py), not the streams' code.
+    expected = sql_windows(dsn, CFG.sizes_s, districts=(288, 290))
+    watermarks = closed_by(dsn, CFG.lateness_s)
+    must_close = [k for k, w in expected.items() if w["end"] <= watermarks[k[0]]]
+    wait_for(lambda: rows(dsn, "SELECT count(*) FROM aggregates WHERE district IN (288, 290)")[0][0] >= len(must_close),
+             120, what=f"the {len(must_close)} windows the watermark closed stored")
     wait_for(lambda: rows(dsn, "SELECT count(*) FROM alerts WHERE rule = 'aqi_bad' AND state = 'resolved'")[0][0] == 1,
              60, what="the AQI alert resolved")
 
@@ -96,12 +96,14 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
     assert rows(dsn, "SELECT pm2_5, co, format FROM readings WHERE device_id = 'aq-291-01'") == [(33.3, 900.0, "native")]
     assert rows(dsn, "SELECT noise_laeq, format FROM readings WHERE device_id = 'nz-291-01'") == [(58.5, "ngsi-ld")]
 
-    # Aggregates: exactly the recomputation, each window once.
+    # Aggregates: exactly the windows of the stored readings, each one emitted, none made up.
     emitted = [{"district": d, "metric": m, "window_s": w, "window_start": s.isoformat().replace("+00:00", "Z"),
                 "count": c, "min": lo, "max": hi, "sum": sm, "mean": mean, "excluded": ex}
                for d, m, w, s, c, lo, hi, sm, mean, ex in rows(dsn, "SELECT district, metric, window_s, window_start, "
-                                                                    "count, min, max, sum, mean, excluded FROM aggregates")]
-    assert compare(expected, emitted) == []
+                                                                    "count, min, max, sum, mean, excluded FROM aggregates "
+                                                                    "WHERE district IN (288, 290)")]
+    assert compare_both_ways(expected, emitted, watermarks) == []
+    assert len(must_close) > 500 and {k[1] for k in must_close} >= {"pm2_5", "noise_laeq", "avg_speed"}
     hourly_pm = {r[0]: r[1] for r in rows(dsn, "SELECT window_start, mean FROM aggregates WHERE district = 288 "
                                                "AND metric = 'pm2_5' AND window_s = 3600")}
     assert [hourly_pm[t0 + timedelta(hours=h)] for h in range(HOURS)] == PM_BY_HOUR
@@ -111,7 +113,7 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
     history, want = [], []
     for h in range(HOURS):
         history.insert(0, PM_BY_HOUR[h])
-        want.append(hourly_aqi({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0}).aqi)
+        want.append(hand_hourly({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0}))
     assert aqi == want[1:]
 
     # Alerts: one AQI alert (its later state stored), congestion opened and resolved on the counter.

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from streams.processor import decode
-from streams.recompute import compare, recompute
 from streams.windows import WindowConfig
-from telemetry.aqi import hourly_aqi
-from tests.integration.helpers import read_topic, values, wait_for
+from tests.aqi_by_hand import hourly as hand_hourly
+from tests.integration.helpers import fresh_database, read_topic, values, wait_for
+from tests.integration.oracle import closed_by, compare_both_ways, load_readings, sql_windows
 
 from .conftest import topics
 from .scenario import HOURS, PM_BY_HOUR, base_time, build
@@ -49,20 +48,29 @@ async def outputs(env, prefix: str, expect_aggregates: int) -> dict[str, list[di
     }
 
 
-def expected_windows(readings, late_index):
-    decoded = [decode(__import__("orjson").dumps(r)) for r in readings]
-    return recompute(decoded, CFG), decoded
+@pytest.fixture
+def oracle_db(database_url, unique):
+    with fresh_database(database_url, f"oracle_{unique}") as dsn:
+        yield dsn
 
 
-async def test_fixed_scenario_gives_exact_results(streams_env):
+def expected_windows(dsn: str, readings: list[dict], late_index: list[int]):
+    """The oracle (tests/integration/oracle.py): the scenario's readings in TimescaleDB, minus the ones
+    it makes late, bucketed by SQL; and each district's final watermark."""
+    load_readings(dsn, readings, [readings[i] for i in late_index])
+    return sql_windows(dsn, CFG.sizes_s), closed_by(dsn, CFG.lateness_s)
+
+
+async def test_fixed_scenario_gives_exact_results(streams_env, oracle_db):
     env = streams_env
     prefix = f"one{env.unique}"
     t0, readings, late_index = await run_scenario(env, prefix)
-    expected, _ = expected_windows(readings, late_index)
-    out = await outputs(env, prefix, len(expected) - 20)
+    expected, watermarks = expected_windows(oracle_db, readings, late_index)
+    must_close = [k for k, w in expected.items() if w["end"] <= watermarks[k[0]]]
+    out = await outputs(env, prefix, len(must_close))
 
-    # Every emitted window equals the recomputation; each window emitted exactly once.
-    assert compare(expected, out["aggregates"]) == []
+    # Every window the watermark closed is emitted, with the oracle's values; none made up; each once.
+    assert compare_both_ways(expected, out["aggregates"], watermarks) == []
     keys = [(m["district"], m["metric"], m["window_s"], m["window_start"]) for m in out["aggregates"]]
     assert len(keys) == len(set(keys))
 
@@ -89,7 +97,7 @@ async def test_fixed_scenario_gives_exact_results(streams_env):
     got = []
     for hour in range(HOURS):
         history.insert(0, PM_BY_HOUR[hour])
-        expected_aqi = hourly_aqi({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0}).aqi
+        expected_aqi = hand_hourly({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0})
         got.append(expected_aqi)
     assert [m["aqi"] for m in hourly] == got[1:]  # the first hour has no NowCast (needs 2 of 3 hours)
 
@@ -114,7 +122,7 @@ async def test_fixed_scenario_gives_exact_results(streams_env):
     assert [a["state"] for a in congestion] == ["open", "resolved"] and congestion[0]["subject"] == "tf-290-01"
 
 
-async def test_worker_killed_mid_window_loses_and_doubles_nothing(streams_env):
+async def test_worker_killed_mid_window_loses_and_doubles_nothing(streams_env, oracle_db):
     env = streams_env
     prefix = f"kill{env.unique}"
     t0 = base_time()
@@ -127,17 +135,15 @@ async def test_worker_killed_mid_window_loses_and_doubles_nothing(streams_env):
     await env.produce(readings[half:])
     _, port = env.start("survivor", f"app-{prefix}", prefix)
     wait_for(lambda: env.processed(port) >= len(readings) - half, 120, 0.5, "second half processed")
-    expected, _ = expected_windows(readings, late_index)
-    out = await outputs(env, prefix, len(expected) - 20)
-    assert compare(expected, out["aggregates"]) == []  # none differs; a duplicate must be identical
+    expected, watermarks = expected_windows(oracle_db, readings, late_index)
+    must_close = [k for k, w in expected.items() if w["end"] <= watermarks[k[0]]]
+    out = await outputs(env, prefix, len(must_close))
+    # Both ways: a window lost, a window made up, or a duplicate that differs is a failure.
+    problems = compare_both_ways(expected, out["aggregates"], watermarks)
+    assert problems == [], f"{len(problems)} problems, e.g. {problems[:5]}"
     keys = [(m["district"], m["metric"], m["window_s"], m["window_start"]) for m in out["aggregates"]]
-    closed_expected = {k for k in expected if k in set(keys)}
-    missing = [k for k in expected if k not in set(keys) and k[3] < z(t0 + timedelta(hours=HOURS - 1))]
-    assert missing == [], f"windows lost: {missing[:5]}"
-    duplicates = len(keys) - len(set(keys))
-    print(f"\n{len(set(keys))} windows, {duplicates} identical duplicates re-emitted after the kill "
-          f"(storage keeps one: unique key district+metric+window)")
-    assert len(closed_expected) == len(set(keys))
+    print(f"\n{len(set(keys))} windows ({len(must_close)} closed by the watermark), {len(keys) - len(set(keys))} "
+          f"identical duplicates re-emitted after the kill (storage keeps one: unique key district+metric+window)")
     await wait_until_committed(env, f"app-{prefix}")
 
 
@@ -149,11 +155,13 @@ async def wait_until_committed(env, app: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(1.0)
 
 
-async def test_two_workers_give_the_same_output_as_one(streams_env):
+async def test_two_workers_give_the_same_output_as_one(streams_env, oracle_db):
     env = streams_env
     t0, readings, late_index = await run_scenario(env, f"solo{env.unique}")
-    expected, _ = expected_windows(readings, late_index)
-    solo = await outputs(env, f"solo{env.unique}", len(expected) - 20)
+    expected, watermarks = expected_windows(oracle_db, readings, late_index)
+    must_close = [k for k, w in expected.items() if w["end"] <= watermarks[k[0]]]
+    solo = await outputs(env, f"solo{env.unique}", len(must_close))
+    assert compare_both_ways(expected, solo["aggregates"], watermarks) == []
     pair_prefix = f"pair{env.unique}"
     ports = [env.start(f"p{i}", f"app-{pair_prefix}", pair_prefix)[1] for i in range(2)]
     wait_for(lambda: sum(env.processed(p) for p in ports) >= len(readings), 120, 0.5, "pair processed all")

@@ -1,6 +1,6 @@
 """Alert lifecycle: open -> update (re-notified) -> resolved with hysteresis; one id per episode."""
 
-from streams.alerts import Observation, alert_id, observe
+from streams.alerts import Observation, alert_id, end_without_data, observe
 
 
 def obs(value, at_min, breached=None, cleared=None, consecutive=1, start_min=None):
@@ -35,11 +35,43 @@ def test_replay_opens_the_same_alert():
 def test_consecutive_windows_needed():
     state = {}
     msgs = []
-    for minute in (1, 2):
-        msgs += observe(state, 290, obs(0, minute, breached=True, cleared=False, consecutive=3, start_min=minute), 3600)
+    for minute in (1, 2):  # windows [0, 1) and [1, 2) minutes
+        msgs += observe(state, 290, obs(0, minute, breached=True, cleared=False, consecutive=3, start_min=minute - 1),
+                        3600)
     assert msgs == []
-    msgs += observe(state, 290, obs(0, 3, breached=False, cleared=True, consecutive=3, start_min=3), 3600)
+    msgs += observe(state, 290, obs(0, 3, breached=False, cleared=True, consecutive=3, start_min=2), 3600)
     for minute in (4, 5, 6):
-        msgs += observe(state, 290, obs(0, minute, breached=True, cleared=False, consecutive=3, start_min=minute), 3600)
+        msgs += observe(state, 290, obs(0, minute, breached=True, cleared=False, consecutive=3, start_min=minute - 1),
+                        3600)
     assert states(msgs) == ["open"]
-    assert msgs[0]["first_window_start"] == "1970-01-01T00:04:00Z"  # the streak after the interruption
+    assert msgs[0]["first_window_start"] == "1970-01-01T00:03:00Z"  # the streak after the interruption
+
+
+def test_consecutive_means_adjacent_windows():
+    """Three breached windows with a gap between them (no data for a window) are not three in a row."""
+    state = {}
+    msgs = []
+    for minute in (1, 2, 4, 5):  # the window [2, 3) is missing: a device that went quiet for a minute
+        msgs += observe(state, 290, obs(0, minute, breached=True, cleared=False, consecutive=3, start_min=minute - 1),
+                        3600)
+    assert msgs == []
+    msgs += observe(state, 290, obs(0, 6, breached=True, cleared=False, consecutive=3, start_min=5), 3600)
+    assert states(msgs) == ["open"] and msgs[0]["first_window_start"] == "1970-01-01T00:03:00Z"
+
+
+def test_an_alert_whose_subject_stops_reporting_ends_as_no_data():
+    state = {}
+    [opened] = observe(state, 288, obs(180, 120), 3600)
+    assert end_without_data(state, 288, 120 * 60_000 + 3 * 3_600_000 - 1, 3 * 3600) == []
+    [ended] = end_without_data(state, 288, 120 * 60_000 + 3 * 3_600_000, 3 * 3600)
+    assert ended["state"] == "no_data" and ended["alert_id"] == opened["alert_id"] and ended["value"] is None
+    assert ended["last_data_at"] == "1970-01-01T02:00:00Z" and ended["resolved_at"] == "1970-01-01T05:00:00Z"
+    assert state["alerts"] == {}
+
+
+def test_an_alert_about_a_device_that_left_the_registry_ends():
+    state = {}
+    noise = Observation("noise_over_limit", "nz-1", 80, 70, True, False, 0, 60_000, 1, "dB(A)")
+    observe(state, 288, noise, 3600)
+    [ended] = end_without_data(state, 288, 120_000, 3 * 3600, gone={"nz-1"})
+    assert (ended["state"], ended["subject"]) == ("no_data", "nz-1")

@@ -1,0 +1,119 @@
+"""An independent oracle for the streams' windows: SQL over the raw readings stored in TimescaleDB.
+
+`sql_windows` buckets the stored readings with `time_bucket` per district, metric and window size
+and aggregates them as the platform promises — the energy mean for noise, the vector mean for wind
+direction, the vehicle-count-weighted mean for speed, the arithmetic mean otherwise; readings not
+`measuring` counted as `excluded` — without any of the streams' code. `closed_by` gives each
+district's final watermark (its largest min(event time, reception time) minus the lateness): every
+window that ends by then must have been emitted. `compare_both_ways` reports windows missing from
+the stream's output, windows the stream made up, and values that differ.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg import sql
+
+from telemetry.metrics import TRAFFIC_COUNTS, catalogue
+
+WindowKey = tuple[int, str, int, str]  # district, metric, window size, window start (ISO, Z)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def sql_windows(dsn: str, sizes_s: tuple[int, ...], *, exclude_late: bool = True,
+                districts: tuple[int, ...] | None = None) -> dict[WindowKey, dict]:
+    metrics = sql.SQL(", ").join(sql.SQL("({}, r.{})").format(sql.Literal(m), sql.Identifier(m)) for m in catalogue())
+    weight = sql.SQL(" + ").join(sql.SQL("coalesce(r.{}, 0)").format(sql.Identifier(m)) for m in TRAFFIC_COUNTS)
+    any_count = sql.SQL(" OR ").join(sql.SQL("r.{} IS NOT NULL").format(sql.Identifier(m)) for m in TRAFFIC_COUNTS)
+    late = sql.SQL("AND NOT EXISTS (SELECT 1 FROM late_readings l WHERE l.device_id = r.device_id AND l.ts = r.ts "
+                   "AND l.status = r.status)") if exclude_late else sql.SQL("")
+    where = sql.SQL("AND r.district = ANY(%(districts)s)") if districts else sql.SQL("")
+    query = sql.SQL("""
+        WITH v AS (
+            SELECT r.district, r.ts, r.status = 'measuring' AS ok, m.metric, m.value,
+                   CASE WHEN r.kind = 'traffic' AND ({any_count}) THEN {weight} END AS w
+            FROM readings r CROSS JOIN LATERAL (VALUES {metrics}) AS m(metric, value)
+            WHERE m.value IS NOT NULL {where} {late})
+        SELECT district, metric, time_bucket(make_interval(secs => %(size)s), ts) AS start,
+               count(*) FILTER (WHERE ok) AS n, count(*) FILTER (WHERE NOT ok) AS excluded,
+               min(value) FILTER (WHERE ok), max(value) FILTER (WHERE ok), sum(value) FILTER (WHERE ok),
+               avg(value) FILTER (WHERE ok) AS mean,
+               10 * log(avg(power(10::float8, value / 10)) FILTER (WHERE ok)) AS energy_mean,
+               sum(sin(radians(value))) FILTER (WHERE ok) AS s, sum(cos(radians(value))) FILTER (WHERE ok) AS c,
+               sum(value * w) FILTER (WHERE ok AND w > 0) AS wsum, sum(w) FILTER (WHERE ok AND w > 0) AS wt
+        FROM v GROUP BY 1, 2, 3""").format(any_count=any_count, weight=weight, metrics=metrics, where=where,
+                                           late=late)
+    out: dict[WindowKey, dict] = {}
+    with psycopg.connect(dsn) as conn:
+        for size in sizes_s:
+            for (district, metric, start, n, excluded, lo, hi, total, mean, energy, s, c, wsum,
+                 wt) in conn.execute(query, {"size": size, "districts": list(districts or [])}):
+                if n == 0:
+                    mean = None
+                elif metric == "noise_laeq":
+                    mean = energy
+                elif metric == "wind_direction":
+                    mean = None if abs(s) < 1e-12 and abs(c) < 1e-12 else math.degrees(math.atan2(s, c)) % 360.0
+                elif metric == "avg_speed" and wt:
+                    mean = wsum / wt
+                out[(district, metric, size, _iso(start))] = {
+                    "count": n, "min": lo, "max": hi, "sum": total if n else 0.0, "mean": mean, "excluded": excluded,
+                    "end": start + timedelta(seconds=size)}
+    return out
+
+
+def closed_by(dsn: str, lateness_s: float) -> dict[int, datetime]:
+    """Each district's final watermark: what the stream must have closed by the end of the data."""
+    with psycopg.connect(dsn) as conn:
+        return {d: wm - timedelta(seconds=lateness_s) for d, wm in conn.execute(
+            "SELECT district, max(least(ts, received_at)) FROM readings GROUP BY 1")}
+
+
+def compare_both_ways(expected: dict[WindowKey, dict], emitted: list[dict], watermarks: dict[int, datetime],
+                      rel_tol: float = 1e-9) -> list[str]:
+    """Differences between the oracle's windows and the emitted aggregates (empty when equal)."""
+    seen: dict[WindowKey, dict] = {}
+    problems = []
+    for msg in emitted:
+        key = (msg["district"], msg["metric"], msg["window_s"], msg["window_start"])
+        if key in seen and seen[key] != msg:
+            problems.append(f"{key}: emitted twice with different values")
+        seen[key] = msg
+    for key, msg in seen.items():
+        want = expected.get(key)
+        if want is None:
+            problems.append(f"{key}: emitted, but the stored readings hold no such window")
+            continue
+        for field in ("count", "min", "max", "sum", "mean", "excluded"):
+            a, b = want.get(field), msg.get(field)
+            if (a is None) != (b is None) or (a is not None and not math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-6)):
+                problems.append(f"{key}: {field} from the stored readings {a} != emitted {b}")
+    for key, want in expected.items():
+        wm = watermarks.get(key[0])
+        if key not in seen and wm is not None and want["end"] <= wm:
+            problems.append(f"{key}: closed by the watermark ({_iso(wm)}) but never emitted")
+    return problems
+
+
+def load_readings(dsn: str, readings: list[dict], late: list[dict]) -> None:
+    """Store readings (the contracts' JSON form) and the ones known to be late, for the oracle: a
+    plain COPY of rows, no windowing code."""
+    from storage.rows import LATE, READINGS, reading_row
+    from psycopg.types.json import Jsonb
+
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy(sql.SQL("COPY readings ({}) FROM STDIN").format(
+                sql.SQL(", ").join(map(sql.Identifier, READINGS.columns)))) as copy:
+            for r in readings:
+                copy.write_row(reading_row(r))
+        for r in late:
+            cur.execute(sql.SQL("INSERT INTO late_readings ({}) VALUES ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, LATE.columns)), sql.SQL(", ").join(sql.Placeholder() * 9)),
+                (datetime.fromisoformat(r["ts"]), r["device_id"], r["district"], r.get("status", "measuring"),
+                 datetime.fromisoformat(r["ts"]), 0.0, Jsonb(r), 0, 0))
