@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -19,6 +20,8 @@ from telemetry.reading import PayloadFormat, Reading, Status
 from telemetry.rejections import Reason, Rejected, Rejection
 from telemetry.topics import DEFAULT_ROOT, parse_uplink
 from telemetry.units import to_canonical
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ def validate(
     except (RecursionError, MemoryError):
         return Rejection(Reason.TOO_DEEP, "payload too complex to process")
     except Exception as exc:  # a contract bug must not crash a service: reject, and say what it was
-        return Rejection(Reason.MALFORMED_JSON, f"payload could not be processed ({type(exc).__name__})")
+        logger.exception("validation of a payload on %r raised unexpectedly (a contract bug)", topic[:200])
+        return Rejection(Reason.PROCESSING_ERROR, f"payload could not be processed ({type(exc).__name__}: {exc})"[:500])
 
 
 def _validate(topic: str, payload: bytes, registry: DeviceRegistry, received_at: datetime,

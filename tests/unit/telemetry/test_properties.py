@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from telemetry.metrics import SensorKind, catalogue, metrics_of
 from telemetry.reading import PayloadFormat, Reading, Status
-from telemetry.rejections import Rejection
+from telemetry.rejections import Reason, Rejection
 from telemetry.validation import Accepted, validate
 
 from .conftest import NOW, topic
@@ -62,6 +62,7 @@ def test_arbitrary_bytes_never_raise(payload, mqtt_topic):
 
     result = validate(mqtt_topic, payload, sample_registry(), received_at=NOW)
     assert isinstance(result, (Accepted, Rejection))
+    assert getattr(result, "reason", None) is not Reason.PROCESSING_ERROR, result
 
 
 @given(json_values)
@@ -72,6 +73,7 @@ def test_arbitrary_json_never_raises(value):
     payload = json.dumps(value).encode()
     result = validate(topic(), payload, sample_registry(), received_at=NOW)
     assert isinstance(result, (Accepted, Rejection))
+    assert getattr(result, "reason", None) is not Reason.PROCESSING_ERROR, result
 
 
 @given(st.dictionaries(st.sampled_from(sorted(catalogue())) | st.text(max_size=8),
@@ -86,6 +88,7 @@ def test_native_shaped_input_never_raises(metrics, ts, units):
     payload = json.dumps({"ts": ts, "metrics": metrics, "units": units}).encode()
     result = validate(topic(), payload, sample_registry(), received_at=NOW)
     assert isinstance(result, (Accepted, Rejection))
+    assert getattr(result, "reason", None) is not Reason.PROCESSING_ERROR, result
     if isinstance(result, Accepted):
         for r in result.readings:
             assert Reading.from_json(r.to_json()) == r  # what validation accepts is a valid model

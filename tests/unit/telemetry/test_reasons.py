@@ -76,8 +76,24 @@ def test_rejection_reason(registry, reason, mqtt_topic, payload):
     assert result.message
 
 
+class _BrokenRegistry:
+    """A registry whose lookup fails the way a bug would: the only way to reach the catch-all."""
+
+    def get(self, device_id):
+        raise KeyError(device_id)
+
+
+def test_a_contract_bug_is_a_processing_error_not_a_crash(caplog):
+    result = validate(topic(), native(), _BrokenRegistry(), received_at=NOW)
+    assert isinstance(result, Rejection), result
+    assert result.reason is Reason.PROCESSING_ERROR
+    assert "KeyError" in result.message
+    assert any(r.exc_info for r in caplog.records), "the traceback is logged for whoever fixes the bug"
+
+
 def test_every_reason_code_is_covered():
-    assert {Reason(c[0]) for c in CASES} == set(Reason)
+    # processing_error is produced only by a bug; the test above provokes one
+    assert {Reason(c[0]) for c in CASES} | {Reason.PROCESSING_ERROR} == set(Reason)
 
 
 def test_skew_and_age_are_configurable(registry):
