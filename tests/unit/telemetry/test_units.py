@@ -39,6 +39,24 @@ def test_conversion(metric, value, unit, expected):
     assert to_canonical(metric, value, unit) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize(("metric", "ppm", "published_ug_m3", "rel"), [
+    # Published conversion factors at 25 °C and 1 atm (US EPA's conversion tables, as used by AirNow),
+    # three significant figures, so agreement to 0.4 %:
+    # 1 ppm CO = 1.145 mg/m³, 1 ppb NO2 = 1.88 µg/m³, 1 ppb SO2 = 2.62 µg/m³, 1 ppb O3 = 1.96 µg/m³.
+    ("co", 1.0, 1145.0, 0.004),
+    ("no2", 1.0, 1880.0, 0.004),
+    ("so2", 1.0, 2620.0, 0.004),
+    ("o3", 1.0, 1960.0, 0.004),
+    # WHO Air Quality Guidelines for Europe (2000) print the 1-hour CO guideline as "30 mg/m³ (26 ppm)":
+    # two significant figures, so 1 %
+    ("co", 26.0, 30_000.0, 0.01),
+])
+def test_conversion_matches_published_factors(metric, ppm, published_ug_m3, rel):
+    # a figure printed in a table, not the formula again: agreement to the table's own rounding
+    assert to_canonical(metric, ppm, "ppm") == pytest.approx(published_ug_m3, rel=rel)
+    assert to_canonical(metric, ppm * 1000, "ppb") == pytest.approx(published_ug_m3, rel=rel)
+
+
 @pytest.mark.parametrize(("metric", "unit"), [
     ("pm2_5", "ppm"),  # a particle mass has no molar mass
     ("temperature", "m"),
