@@ -5,7 +5,7 @@ in a state of its own, `no_data` — not resolved: nobody knows whether the cond
 so does an alert about a device that left the registry. "N consecutive windows" means N adjacent
 windows: a gap between two breached windows starts the count again.
 
-State per district (in its Faust table entry): open alerts under "alerts" and consecutive-breach
+State per district (in its entry of the state topic, streams/state_store.py): open alerts under "alerts" and consecutive-breach
 counters under "streaks", both keyed "rule|subject". The alert id is derived from district, rule,
 subject and the start of the window that opened it, so a replay opens the same alert, not a second.
 """

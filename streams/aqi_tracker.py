@@ -1,6 +1,6 @@
 """Hourly and daily VN_AQI per district from the hourly pollutant means (pure logic).
 
-The last 36 hourly means per pollutant live in the district's state (a Faust table), so NowCast's
+The last 36 hourly means per pollutant live in the district's state (streams/state_store.py), so NowCast's
 12 hours and a day's 24 survive a restart. Daily AQI is computed when the watermark passes the end
 of a local day (24:00, UTC+7), whichever of its hours had data (streams/processor.py). A 24 h mean needs 18 of 24 hourly means (75 %), an 8 h mean 6 of 8.
 """

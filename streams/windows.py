@@ -1,10 +1,11 @@
 """Event-time tumbling windows per district, with a watermark and allowed lateness (pure logic).
 
-One `DistrictState` (a plain dict, stored in a Faust table) holds, for one district: the largest
-event time seen, the last Kafka offset applied (so a replay after a crash is skipped, not counted
-twice), the open windows' running aggregates, and what the alert rules and AQI need.
+One `DistrictState` (a plain dict, kept in the state topic: streams/state_store.py) holds, for one
+district: the largest progress seen, the last Kafka offset applied (so a replay after a crash is
+skipped, not counted twice), the open windows' running aggregates, and what the alert rules and
+AQI need.
 
-- A window [start, start + size) closes when the watermark (max event time − allowed lateness)
+- A window [start, start + size) closes when the watermark (max progress − allowed lateness)
   reaches its end; it is emitted once, then dropped from the state.
 - A reading whose smallest window has already closed is late: it is counted and reported, not
   aggregated (in no window, so every window size is made of the same readings).

@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 def free_port() -> int:
@@ -158,6 +159,26 @@ async def read_topic(bootstrap: str, topic: str, *, until: int | None = None, ti
         return records
     finally:
         await consumer.stop()
+
+
+async def uncommitted(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, tuple[int, int]]:
+    """Partitions of `topics` the consumer group has not committed to their end: tp -> (committed, end).
+
+    A service commits only after it has done a record's work (stored it, applied it), so an empty
+    answer means every record produced so far has been handled: what a test waits on, not a counter.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    async with AIOKafkaConsumer(bootstrap_servers=bootstrap) as consumer:
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+    done = {tp: committed[tp].offset if tp in committed else 0 for tp in ends}
+    return {tp: (done[tp], end) for tp, end in ends.items() if done[tp] < end}
 
 
 def values(records) -> list[dict]:

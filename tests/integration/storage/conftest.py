@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +19,7 @@ from storage.registry_db import seed
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.districts import DistrictRegistry
 from telemetry.topics import KafkaTopics
-from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, metric_value, wait_for
+from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, metric_value, uncommitted, wait_for
 
 DEVICES = DeviceRegistry([
     Device(device_id="aq-288-01", district=288, kind="air_quality", interval_s=60),
@@ -116,6 +117,17 @@ class SinkEnv:
         self.processes.append(proc)
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60, what=f"sink up ({proc.log_file})")
         return proc, port
+
+    async def settled(self, topics: list[str], group: str | None = None, timeout_s: float = 60) -> None:
+        """Wait until the sink has committed every record of `topics`: it commits only after the
+        database did, so every row is written (a counter of records seen rises before the write)."""
+        group = group or f"sink-{self.unique}"
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while left := await uncommitted(self.kafka, group, topics):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"sink group {group} has not committed {left} within {timeout_s:.0f} s "
+                                     f"(log {self.processes[-1].log_file})")
+            await asyncio.sleep(0.2)
 
     @staticmethod
     def consumed(port: int) -> float:

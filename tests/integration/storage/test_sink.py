@@ -68,9 +68,8 @@ async def test_delivered_twice_stored_once_and_later_alert_state_wins(sink_env):
     await env.produce(t.alerts, [alert("open", 0, 160), alert("update", 60, 190), alert("resolved", 120, 190),
                                  alert("open", 0, 160)])
     proc, port = env.start()
-    expected = {"readings": 500, "aggregates": 30, "alerts": 1, "deadletters": 10}
-    wait_for(lambda: env.consumed(port) >= 2 * (500 + 30 + 10) + 4 and counts(env.dsn) == expected, 60,
-             what=f"all records consumed and stored as {expected}")
+    await env.settled([t.readings, t.aggregates, t.deadletter, t.alerts])  # every record's rows written
+    assert counts(env.dsn) == {"readings": 500, "aggregates": 30, "alerts": 1, "deadletters": 10}
     with psycopg.connect(env.dsn) as conn:
         state, peak, resolved = conn.execute("SELECT state, peak, resolved_at FROM alerts").fetchone()
         assert (state, peak) == ("resolved", 190) and resolved == T0 + timedelta(minutes=120)
@@ -92,15 +91,10 @@ async def test_a_message_with_more_metrics_for_the_same_instant_is_merged(sink_e
     second = dict(first, metrics={"o3": 42.0})
     await env.produce(env.topics.readings, [first, second, first])
     proc, port = env.start()
-
-    def deliveries() -> int:
-        with psycopg.connect(env.dsn) as conn:
-            return conn.execute("SELECT coalesce(sum(deliveries), 0) FROM readings").fetchone()[0]
-
-    wait_for(lambda: deliveries() == 3, 60, what="three deliveries stored")
+    await env.settled([env.topics.readings])
     with psycopg.connect(env.dsn) as conn:
-        rows = conn.execute("SELECT pm2_5, pm10, o3 FROM readings").fetchall()
-    assert rows == [(1.0, 20.0, 42.0)]
+        rows = conn.execute("SELECT pm2_5, pm10, o3, deliveries FROM readings").fetchall()
+    assert rows == [(1.0, 20.0, 42.0, 3)]
     proc.stop()
 
 
@@ -117,15 +111,10 @@ async def test_postgresql_restart_while_writing_loses_and_doubles_nothing(sink_e
     await asyncio.to_thread(stack_postgres.up, settings)
     print(f"\nPostgreSQL down for {time.monotonic() - stopped_at:.1f} s while the sink was writing")
     await producer
-    wait_for(lambda: env.consumed(port) >= total, 120, what="all consumed")
-
-    def stored() -> int:
-        with psycopg.connect(env.dsn) as conn:
-            return conn.execute("SELECT count(*) FROM readings").fetchone()[0]
-
-    wait_for(lambda: stored() == total, 60, what=f"{total} rows stored")
+    await env.settled([env.topics.readings], timeout_s=180)
     with psycopg.connect(env.dsn) as conn:
-        distinct, lo, hi = conn.execute("SELECT count(DISTINCT seq), min(seq), max(seq) FROM readings").fetchone()
-    assert (distinct, lo, hi) == (total, 0, total - 1)
+        rows, distinct, lo, hi = conn.execute(
+            "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM readings").fetchone()
+    assert (rows, distinct, lo, hi) == (total, total, 0, total - 1)
     assert "unavailable" in proc.log_file.read_text(), "the sink should have seen the outage"
     assert proc.stop() == 0

@@ -34,8 +34,7 @@ async def test_records_the_database_refuses_are_quarantined_and_the_rest_stored(
     sent = await env.produce(env.topics.readings, messages)
     bad_offsets = {sent[i].offset for i, m in enumerate(messages) if isinstance(m, bytes) or m in nul}
     proc, port = env.start()
-    wait_for(lambda: count(env.dsn, "readings") == 300 and count(env.dsn, "quarantine") == 3, 60,
-             what="300 readings stored and 3 records quarantined")
+    await env.settled([env.topics.readings])
     with psycopg.connect(env.dsn) as conn:
         rows = conn.execute("SELECT topic, kafka_offset, target_table, device_id, sqlstate, error FROM quarantine "
                             "ORDER BY kafka_offset").fetchall()
@@ -58,9 +57,7 @@ async def test_records_the_database_refuses_are_quarantined_and_the_rest_stored(
     # Delivered again (a new consumer group reads the topic from the start): nothing more is stored.
     assert proc.stop() == 0
     proc, port = env.start("sink2", CITYSENSE_STORAGE_GROUP_ID=f"sink-again-{env.unique}")
-    wait_for(lambda: env.consumed(port) >= len(messages), 60, what="everything read again")
-    wait_for(lambda: metric_value(http_get(f"http://127.0.0.1:{port}/metrics")[1],
-                                  "citysense_sink_batches_total") >= 1, 30, what="the batch committed")
+    await env.settled([env.topics.readings], group=f"sink-again-{env.unique}")
     assert (count(env.dsn, "readings"), count(env.dsn, "quarantine")) == (300, 3)
     assert proc.stop() == 0
 

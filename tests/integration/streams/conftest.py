@@ -7,13 +7,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from runtime.kafka_topics import ensure_topics
 from telemetry.topics import KafkaTopics, district_key
-from tests.integration.helpers import ServiceProcess, free_port, http_get, metric_value, wait_for
+from tests.integration.helpers import ServiceProcess, free_port, http_get, metric_value, uncommitted, wait_for
 
 from .scenario import REGISTRY
 
@@ -49,17 +47,9 @@ class StreamsEnv:
         return proc, port
 
     async def uncommitted(self, app: str) -> dict[int, tuple[int, int]]:
-        """Partitions the group `app` has not committed to their end: partition -> (committed, end)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
-        await admin.start()
-        try:
-            committed = await admin.list_consumer_group_offsets(app)
-        finally:
-            await admin.close()
-        async with AIOKafkaConsumer(bootstrap_servers=self.kafka) as consumer:
-            ends = await consumer.end_offsets([TopicPartition(self.readings_topic, p) for p in range(12)])
-        done = {tp.partition: committed[tp].offset if tp in committed else 0 for tp in ends}
-        return {tp.partition: (done[tp.partition], end) for tp, end in ends.items() if done[tp.partition] < end}
+        """Partitions of the readings topic the group `app` has not committed to their end."""
+        left = await uncommitted(self.kafka, app, [self.readings_topic])
+        return {tp.partition: offsets for tp, offsets in left.items()}
 
     @staticmethod
     def processed(port: int) -> float:
