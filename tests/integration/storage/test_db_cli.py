@@ -1,0 +1,149 @@
+"""`citysense db migrate | seed | retention`, and the contract commands (`devices list`, `validate`,
+`aqi`), run as a user types them, their output checked against what the database then holds or
+against values worked out independently (the migrations folder, the registry file, the decision's
+tables by hand)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+import storage
+from storage.databases import create, drop
+from telemetry.devices import DeviceRegistry
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = sorted(p.name for p in (Path(storage.__file__).parent / "migrations").glob("*.sql"))
+
+
+def citysense(*args: str, dsn: str | None = None, stdin: str = "", expect: int = 0) -> str:
+    env = {**os.environ, **({"CITYSENSE_DATABASE_URL": dsn} if dsn else {})}
+    done = subprocess.run([sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == expect, f"citysense {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}"
+    return done.stdout
+
+
+@pytest.fixture
+def bare_db(database_url, unique):
+    """A new database with TimescaleDB (from template1) and none of the project's migrations."""
+    name = f"bare_{unique}"
+    dsn = create(database_url, name, migrated=False)
+    yield dsn
+    drop(database_url, name)
+
+
+def test_db_migrate_applies_every_migration_once(bare_db):
+    out = citysense("db", "migrate", dsn=bare_db)
+    first = out.splitlines()[0].removeprefix("applied: ").split(", ")
+    with psycopg.connect(bare_db) as conn:
+        edition = conn.execute("SHOW timescaledb.license").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    # the community-only migration (*.tsl.sql) is skipped on the Apache edition, and says so in `db status`
+    expected = [m for m in MIGRATIONS if edition == "timescale" or not m.endswith(".tsl.sql")]
+    assert first == expected
+    assert {"readings", "aggregates", "alerts", "deadletters", "late_readings", "quarantine", "device_health",
+            "districts", "devices"} <= tables
+    assert citysense("db", "migrate", dsn=bare_db).splitlines()[0] == "applied: nothing (up to date)"
+    status = json.loads(citysense("db", "status", "--json", dsn=bare_db))
+    assert [m["file"] for m in status["migrations"]] == MIGRATIONS
+    assert all(m["applied"] or (m["skipped"] and edition != "timescale") for m in status["migrations"])
+
+
+def test_db_seed_writes_the_registry_file(test_db, tmp_path):
+    registry = tmp_path / "devices.json"
+    registry.write_text(json.dumps({"devices": [
+        {"device_id": "aq-seed-1", "district": 288, "kind": "air_quality", "lat": 20.94, "lon": 106.33},
+        {"device_id": "wl-seed-2", "district": 290, "kind": "water_level", "flood_threshold_cm": 350},
+        {"device_id": "nz-seed-3", "district": 291, "kind": "noise", "zone": "special", "status": "revoked"}]}))
+    out = citysense("db", "seed", "--registry", str(registry), dsn=test_db)
+    assert out.strip() == "registry in the database: 12 districts, 3 devices"
+    with psycopg.connect(test_db) as conn:
+        rows = conn.execute("SELECT device_id, district, kind, status, flood_threshold_cm, zone FROM devices "
+                            "WHERE device_id LIKE '%-seed-%' ORDER BY device_id").fetchall()
+        districts = conn.execute("SELECT count(*) FROM districts").fetchone()[0]
+    assert rows == [("aq-seed-1", 288, "air_quality", "active", None, None),
+                    ("nz-seed-3", 291, "noise", "revoked", None, "special"),
+                    ("wl-seed-2", 290, "water_level", "active", 350.0, None)]
+    assert districts == 12
+
+
+def test_db_retention_drops_what_is_older_than_the_settings(test_db):
+    now = datetime.now(timezone.utc)
+    old, recent = now - timedelta(days=500), now - timedelta(days=1)
+    old_reject = now - timedelta(days=120)
+    with psycopg.connect(test_db) as conn:
+        for ts in (old, recent):
+            conn.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, pm2_5) "
+                         "VALUES (%s, 'aq-288-01', 288, 'air_quality', %s, 1)", (ts, ts))
+        for i, at in enumerate((old_reject, recent)):
+            conn.execute("INSERT INTO deadletters (received_at, reason, message, mqtt_topic, payload, payload_bytes, "
+                         "payload_truncated, payload_sha256, kafka_partition, kafka_offset) "
+                         "VALUES (%s, 'malformed_json', 'm', 't', '\\x00', 1, false, %s, 0, %s)", (at, f"h{i}", i))
+            conn.execute("INSERT INTO quarantine (topic, kafka_partition, kafka_offset, error, record, record_bytes, "
+                         "quarantined_at) VALUES ('t', 0, %s, 'e', '\\x00', 1, %s)", (i, at))
+        edition = conn.execute("SHOW timescaledb.license").fetchone()[0]
+    # the defaults: readings 400 days, rejects (dead letters, quarantine, …) 90 days
+    report = json.loads(citysense("db", "retention", dsn=test_db))
+    with psycopg.connect(test_db) as conn:
+        readings = [r[0] for r in conn.execute("SELECT ts FROM readings ORDER BY ts")]
+        deadletters = [r[0] for r in conn.execute("SELECT received_at FROM deadletters ORDER BY received_at")]
+        quarantine = [r[0] for r in conn.execute("SELECT quarantined_at FROM quarantine")]
+    assert quarantine == [recent] and report["quarantine"] == 1
+    if edition == "timescale":  # the community edition's retention policies do the rest, on their schedule
+        assert set(report) == {"quarantine"}
+        return
+    assert readings == [recent] and deadletters == [recent]
+    assert report["readings"] >= 1 and report["deadletters"] >= 1
+    # run again: nothing more to drop
+    assert json.loads(citysense("db", "retention", dsn=test_db)) == {
+        "readings": 0, "late_readings": 0, "deadletters": 0, "security_events": 0, "device_health": 0}
+
+
+def test_devices_list_prints_the_registry_file(tmp_path):
+    registry = tmp_path / "devices.json"
+    devices = [{"device_id": f"dev-{i}", "district": 288 + i % 3, "kind": kind}
+               for i, kind in enumerate(["air_quality", "weather", "noise", "traffic", "water_level"])]
+    registry.write_text(json.dumps({"devices": devices}))
+    listed = json.loads(citysense("devices", "list", "--json", "--registry", str(registry)))["devices"]
+    assert {(d["device_id"], d["district"], d["kind"]) for d in listed} == \
+        {(d["device_id"], d["district"], d["kind"]) for d in devices}
+    text = citysense("devices", "list", "--registry", str(registry))
+    for d in devices:
+        assert any(d["device_id"] in line and str(d["district"]) in line and d["kind"] in line
+                   for line in text.splitlines()), f"{d['device_id']} not listed: {text}"
+    # and the default registry is the one `devices add` writes, or the packaged sample
+    default = json.loads(citysense("devices", "list", "--json"))["devices"]
+    assert len(default) == len(DeviceRegistry.from_json(json.dumps({"devices": default})))
+
+
+def test_validate_prints_the_canonical_reading_or_the_reason():
+    topic = "citysense/v1/288/aq-288-01/telemetry"
+    ts = datetime.now(timezone.utc).replace(microsecond=0)
+    accepted = json.loads(citysense("validate", "--topic", topic,
+                                    stdin=json.dumps({"ts": ts.isoformat(), "metrics": {"co": 2.0}, "units": {"co": "ppm"}})))
+    assert accepted["accepted"] is True
+    (reading,) = accepted["readings"]
+    assert reading["device_id"] == "aq-288-01" and reading["district"] == 288
+    # 2 ppm CO at 25 °C is 2 × 1.145 mg/m³ (EPA's table)
+    assert reading["metrics"]["co"] == pytest.approx(2290, rel=0.004)
+    rejected = json.loads(citysense("validate", "--topic", topic, stdin='{"ts": 1, "metrics": {', expect=1))
+    assert rejected["accepted"] is False and rejected["reason"] == "malformed_json" and rejected["message"]
+
+
+def test_aqi_from_concentrations_matches_the_decision_by_hand():
+    # PM2.5 hourly means 80, 75, –, 60 µg/m³ (current hour first; the third missing). NowCast:
+    # w* = 60/80 = 0.75 > 1/2, so w = 0.75; (80 + 0.75·75 + 0.75³·60) / (1 + 0.75 + 0.75³)
+    # = 161.5625 / 2.171875 = 74.388 µg/m³. Decision 1459, Table 2, PM2.5 band 50–80 µg/m³ -> 100–150:
+    # (150 − 100) / (80 − 50) × (74.388 − 50) + 100 = 140.65 -> AQI 141, "Kém" (101–150).
+    out = json.loads(citysense("aqi", "--hourly", stdin=json.dumps({"pm2_5": [80, 75, None, 60]})))
+    assert out["nowcast"]["pm2_5"] == pytest.approx(74.388, abs=0.005)  # printed to 2 decimals
+    assert (out["aqi"], out["dominant"], out["level"]["vi"]) == (141, "pm2_5", "Kém")
