@@ -24,7 +24,7 @@ from stack.settings import StackSettings
 from bench.procstat import peak_rss_mb
 from storage import databases
 from storage.registry_db import seed
-from telemetry.districts import DistrictRegistry
+from telemetry.areas import AreaRegistry
 from telemetry.topics import shared_filter, uplink_topic
 
 LATENESS_S = 30
@@ -48,7 +48,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
     dsn = databases.create(s.database_url, db)
     procs: dict[str, subprocess.Popen] = {}
     try:
-        seed(dsn, DistrictRegistry.default(), fleet)
+        seed(dsn, AreaRegistry.named(), fleet)
         gw_id, group = f"gw-{run}", f"bench-{run}"
         create_session(access, gw_id, shared_filter(group, root))
         topics = [uplink_topic(d.district, d.device_id, root) for d in fleet]

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="validate one payload read on stdin; prints JSON, exit 1 when rejected")
     v.add_argument("--topic", required=True, help="the MQTT topic it was published on")
     v.add_argument("--registry", help=REGISTRY_HELP)
+    v.add_argument("--area-set", help="area set (default: $CITYSENSE_AREA_SET, else hai-phong-2025)")
     v.set_defaults(func=run_validate)
 
     d = sub.add_parser("devices", help="the device registry")
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = dsub.add_parser("list", help="print the registry")
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--registry", help=REGISTRY_HELP)
+    ls.add_argument("--area-set", help="area set naming the areas (default: $CITYSENSE_AREA_SET, else hai-phong-2025)")
     d.set_defaults(func=run_devices)
     ls.set_defaults(func=run_devices)
     from cli import devices_cmd
@@ -44,9 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from telemetry.validation import validate
+    from telemetry.areas import AreaRegistry
+    from telemetry.validation import ValidationPolicy, validate
 
-    result = validate(args.topic, sys.stdin.buffer.read(), _registry(args.registry))
+    policy = ValidationPolicy(areas=AreaRegistry.configured(args.area_set))
+    result = validate(args.topic, sys.stdin.buffer.read(), _registry(args.registry), policy=policy)
     if hasattr(result, "readings"):
         out = {"accepted": True, "format": result.format.value,
                "readings": [r.model_dump(mode="json") for r in result.readings]}
@@ -57,12 +61,27 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_devices(args: argparse.Namespace) -> int:
+    """The registry; with each device's area and group named from the area set (in JSON, beside the
+    devices under "areas", so that the output still loads as a registry)."""
+    from telemetry.areas import AreaRegistry
+
     registry = _registry(args.registry)
+    areas = AreaRegistry.configured(args.area_set)
+    named = {}
+    for code in sorted({d.district for d in registry}):
+        area, group = areas.get(code), areas.group_of(code) if code in areas else None
+        named[code] = {"name": area.name if area else None, "level": area.level.value if area else None,
+                       "group": group.code if group else None, "group_name": group.name if group else None}
     if args.json:
-        print(registry.to_json())
+        out = json.loads(registry.to_json())
+        out["areas"] = {str(code): info for code, info in named.items()}
+        print(json.dumps(out, ensure_ascii=False))
     else:
         for d in registry:
-            print(f"{d.device_id:14s} {d.district:4d} {d.kind:12s} {d.status:8s} {d.name or ''}")
+            a = named[d.district]
+            where = a["name"] or f"(not in {areas.name})"
+            print(f"{d.device_id:14s} {d.district:>5d} {where[:28]:28s} {(a['group_name'] or '')[:28]:28s} "
+                  f"{d.kind:12s} {d.status:8s} {d.name or ''}")
     return 0
 
 

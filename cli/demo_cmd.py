@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from stack.settings import StackSettings
     from storage import databases
     from storage.registry_db import seed
-    from telemetry.districts import DistrictRegistry
+    from telemetry.areas import AreaRegistry
 
     started = time.monotonic()
     stack = StackSettings()
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     registry_file = stack.root / "registry" / "devices.json"
     fleet = build_fleet()
     fleet.write(registry_file)
-    seed(dsn, DistrictRegistry.default(), fleet)
+    seed(dsn, AreaRegistry.named(), fleet)
 
     run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     access = local_access(stack, [d.device_id for d in fleet])  # per-device credentials on the broker

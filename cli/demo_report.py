@@ -23,7 +23,7 @@ def district_rows(conn: psycopg.Connection, since: datetime) -> list[dict]:
                t.vehicles, t.speed,
                (SELECT count(*) FROM alerts x WHERE x.district = d.code AND x.resolved_at IS NULL
                   AND x.stored_at >= %(since)s) AS open_alerts
-        FROM districts d
+        FROM areas d
         LEFT JOIN LATERAL (SELECT * FROM aqi WHERE district = d.code AND period = 'hour' AND stored_at >= %(since)s
                            ORDER BY start DESC LIMIT 1) a ON true
         LEFT JOIN LATERAL (
@@ -31,6 +31,7 @@ def district_rows(conn: psycopg.Connection, since: datetime) -> list[dict]:
                    sum(mean * (extra->>'vehicles')::float) FILTER (WHERE metric = 'avg_speed')
                      / nullif(sum((extra->>'vehicles')::float) FILTER (WHERE metric = 'avg_speed'), 0) AS speed
             FROM aggregates WHERE district = d.code AND window_s = 3600 AND stored_at >= %(since)s) t ON true
+        WHERE EXISTS (SELECT FROM devices v WHERE v.district = d.code)
         ORDER BY d.code""", {"since": since}).fetchall()
 
 

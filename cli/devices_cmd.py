@@ -17,11 +17,15 @@ from cli.contracts_cmd import REGISTRY_HELP
 def register(dsub: argparse._SubParsersAction) -> None:
     add = dsub.add_parser("add", help="register a device and create its MQTT account (prints the password once)")
     add.add_argument("device_id")
-    add.add_argument("--district", type=int, required=True, help="district code (citysense devices list)")
     add.add_argument("--kind", required=True, help="air_quality | weather | noise | water_level | traffic")
-    add.add_argument("--name")
-    add.add_argument("--lat", type=float)
+    add.add_argument("--lat", type=float, help="where it stands (WGS 84): places it in the commune whose boundary "
+                                              "contains the point")
     add.add_argument("--lon", type=float)
+    add.add_argument("--area", "--district", dest="area", type=int,
+                     help="its commune's code, overriding --lat/--lon (`citysense areas list`); --district is the "
+                          "former name")
+    add.add_argument("--area-set", help="area set (default: $CITYSENSE_AREA_SET, else hai-phong-2025)")
+    add.add_argument("--name")
     rot = dsub.add_parser("rotate", help="give a device a new MQTT password (the old one stops working)")
     rot.add_argument("device_id")
     rev = dsub.add_parser("revoke", help="revoke a device: registry status revoked, MQTT account deleted")
@@ -30,6 +34,20 @@ def register(dsub: argparse._SubParsersAction) -> None:
         p.add_argument("--registry", help=REGISTRY_HELP)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=run)
+
+
+def _area(args: argparse.Namespace):
+    """The device's area: --area when given (it must be in the set), else the commune holding --lat/--lon."""
+    from telemetry.areas import AreaRegistry
+
+    areas = AreaRegistry.configured(args.area_set)
+    if args.area is not None:
+        if args.area not in areas:
+            raise ValueError(f"area {args.area} is not in the area set {areas.name} (`citysense areas list`)")
+        return areas.get(args.area)
+    if args.lat is None or args.lon is None:
+        raise ValueError("give --lat and --lon (the device is placed in the commune there) or --area CODE")
+    return areas.place(args.lat, args.lon)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "add":
             broker_auth.check_name(args.device_id)
-            device = Device(device_id=args.device_id, district=args.district, kind=args.kind, name=args.name,
+            area = _area(args)
+            out.update(area=area.code, area_name=area.name, level=area.level.value)
+            device = Device(device_id=args.device_id, district=area.code, kind=args.kind, name=args.name,
                             lat=args.lat, lon=args.lon)
             devices[device.device_id] = device
             if args.device_id in broker_auth.load(settings)["devices"]:

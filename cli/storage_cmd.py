@@ -34,9 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     dbs.add_parser("migrate", help="apply the SQL migrations that are missing (idempotent)")
     st = dbs.add_parser("status", help="server, TimescaleDB edition and path taken, migrations")
     st.add_argument("--json", action="store_true")
-    seed = dbs.add_parser("seed", help="write the district and device registries into the database")
+    seed = dbs.add_parser("seed", help="write the area set and the device registry into the database")
     seed.add_argument("--registry", help=REGISTRY_HELP)
-    seed.add_argument("--districts", help="districts CSV (default: Hải Dương's 12 units)")
+    seed.add_argument("--area-set", help="hai-phong-2025 | hai-duong-2023 | a CSV path (default: $CITYSENSE_AREA_SET, "
+                                         "else hai-phong-2025)")
     dbs.add_parser("retention", help="drop chunks older than the retention settings (Apache edition)")
     db.set_defaults(func=run_db)
 
@@ -104,13 +105,19 @@ def run_db(args: argparse.Namespace) -> int:
                     print(f"  {m['file']:32s} {state}")
         elif args.action == "seed":
             from storage.registry_db import seed
-            from telemetry.districts import DistrictRegistry
+            from telemetry.areas import AreaRegistry
             from telemetry.registry_file import load_registry
 
+            from storage.exceptions import SeedError
+
             devices = load_registry(args.registry or s.registry)
-            districts = DistrictRegistry.from_file(args.districts) if args.districts else DistrictRegistry.default()
-            n_districts, n_devices = seed(s.dsn, districts, devices)
-            print(f"registry in the database: {n_districts} districts, {n_devices} devices")
+            areas = AreaRegistry.configured(args.area_set)
+            try:
+                n_areas, n_devices = seed(s.dsn, areas, devices)
+            except SeedError as exc:
+                print(f"citysense db seed: {exc}", file=sys.stderr)
+                return 2
+            print(f"registry in the database: {n_areas} areas of {areas.name}, {n_devices} devices")
         else:
             from storage.retention import run_retention
 
@@ -192,17 +199,22 @@ def run_audit(args: argparse.Namespace) -> int:
         print(json.dumps(report, default=str, ensure_ascii=False, indent=2))
         return 0
     print(f"{'device':16s} {'seq':>15s} {'stored':>7s} {'missing':>7s} {'doubled':>7s} {'quarant':>7s} "
-          f"{'clock':>11s}  gaps / rejects")
+          f"{'clock':>11s} {'legacy':>6s}  gaps / rejects")
     for d in report:
         seq = f"{d['first_seq']}–{d['last_seq']}" if d["first_seq"] is not None else "–"
         gaps = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in d["gaps"])
         rej = ", ".join(f"{k} {v}" for k, v in d["rejected"].items())
         print(f"{d['device_id'][:16]:16s} {seq:>15s} {d['stored']:>7d} {str(d['missing']):>7s} "
-              f"{d['duplicates_removed']:>7d} {d['quarantined']:>7d} {_clock(d['clock']):>11s}  "
+              f"{d['duplicates_removed']:>7d} {d['quarantined']:>7d} {_clock(d['clock']):>11s} "
+              f"{(d['legacy_topic'] or {}).get('readings', 0):>6d}  "
               f"{gaps}{' | ' if gaps and rej else ''}{rej}")
     lost = sum(d["missing"] or 0 for d in report)
     doubled = sum(d["duplicates_removed"] for d in report)
     quarantined = sum(d["quarantined"] for d in report)
+    legacy = [d["device_id"] for d in report if d["legacy_topic"]]
     print(f"{len(report)} devices; sequence numbers missing in storage: {lost}; duplicate deliveries removed: {doubled}; "
           f"quarantined: {quarantined}")
+    if legacy:
+        print(f"{len(legacy)} devices publish under their former district's topic (legacy column; reconfigure them "
+              f"to their commune's code): {', '.join(legacy[:20])}{' …' if len(legacy) > 20 else ''}")
     return 0

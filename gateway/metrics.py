@@ -32,6 +32,9 @@ class GatewayMetrics:
                                        registry=r)
         self.clock_events = Counter("citysense_gateway_clock_events", "device clock state changes published",
                                     ["state"], registry=r)
+        self.legacy_topic = Counter("citysense_gateway_legacy_topic_messages",
+                                    "messages accepted under a device's former district's topic (reconfigure the "
+                                    "device to its commune's code)", ["former_district"], registry=r)
         self.clock_skewed = Gauge("citysense_gateway_clock_skewed_devices",
                                   "devices whose clock is off by more than the tolerance", registry=r)
 
@@ -51,3 +54,5 @@ class GatewayMetrics:
                 self.rejected.labels(label).inc(n)
             elif kind == "produced":
                 self.produced.labels(label).inc(n)
+            elif kind == "legacy":
+                self.legacy_topic.labels(label).inc(n)

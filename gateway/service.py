@@ -31,6 +31,7 @@ from runtime.http import OpsServer
 from runtime.kafka_topics import ensure_topics
 from runtime.supervise import Supervisor
 from telemetry.topics import KafkaTopics, district_key
+from telemetry.areas import AreaRegistry
 from telemetry.validation import Accepted, ValidationPolicy, validate
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class Gateway:
         self.policy = ValidationPolicy(
             topic_root=settings.topic_root, max_payload_bytes=settings.max_payload_bytes,
             max_future_skew=timedelta(seconds=settings.max_future_skew_s),
-            max_age=timedelta(seconds=settings.max_age_s),
+            max_age=timedelta(seconds=settings.max_age_s), areas=AreaRegistry.named(settings.area_set),
         )
         self.inbox: asyncio.Queue[Inbound] = asyncio.Queue()
         self.pending: collections.deque[Inbound] = collections.deque()
@@ -85,6 +86,8 @@ class Gateway:
                           policy=self.policy)
         if isinstance(result, Accepted):
             self.metrics.tally["accepted"] += 1
+            if result.readings and result.readings[0].topic_area is not None:
+                self.metrics.tally[f"legacy:{result.readings[0].topic_area}"] += 1
             for r in result.readings:
                 self.clocks.observe(r.device_id, r.district, r.ts, item.received_at)
             return [(self.topics.readings, district_key(r.district), r.to_json()) for r in result.readings]

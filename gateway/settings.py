@@ -51,6 +51,9 @@ class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
 
     # Validation
     registry: Path | None = Field(None, validation_alias=_shared("REGISTRY"))
+    # The area set (telemetry/areas.py): which former district each commune lies in, for devices that
+    # still publish under a former district's code
+    area_set: str = Field("hai-phong-2025", validation_alias=_shared("AREA_SET"))
     max_payload_bytes: int = 64 * 1024
     max_future_skew_s: int = 300
     max_age_s: int = 7 * 24 * 3600

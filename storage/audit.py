@@ -2,7 +2,8 @@
 storage) against the readings stored, the gaps (messages lost before the gateway, or never sent),
 what the gateway rejected, by reason (a broker redelivery of a reject counted once), the duplicate
 deliveries storage removed (readings.deliveries), the records the database refused (quarantine),
-and the device's clock as the gateway last judged it (device_health: ok, fast or slow, with the skew).
+the device's clock as the gateway last judged it (device_health: ok, fast or slow, with the skew), and
+the readings it published under its former district's topic (`legacy_topic`: reconfigure it).
 The answer to "what was lost, where, and what was doubled"."""
 
 from __future__ import annotations
@@ -47,19 +48,21 @@ def audit(conn: psycopg.Connection, since: timedelta, now: datetime | None = Non
     clocks = {row[0]: {"state": row[1], "skew_s": row[2], "since": row[3]} for row in conn.execute("""
         SELECT DISTINCT ON (device_id) device_id, state, skew_s, at FROM device_health
         WHERE kind = 'clock_skew' AND at <= %(now)s ORDER BY device_id, at DESC""", {"now": now}).fetchall()}
-    out = []
-    seen = set()
-    for device_id, first, last, stored, missing, gaps in devices:
-        seen.add(device_id)
-        out.append({"device_id": device_id, "first_seq": first, "last_seq": last, "stored": stored,
-                    "missing": missing, "gaps": [tuple(g) for g in gaps[:max_gaps]],
-                    "stored_without_seq": unsequenced.get(device_id, 0), "rejected": rejects.get(device_id, {}),
-                    "duplicates_removed": int(duplicates.get(device_id, 0)),
-                    "quarantined": quarantined.get(device_id, 0), "clock": clocks.get(device_id)})
+    legacy = {row[0]: {"readings": row[1], "topic_code": row[2]} for row in conn.execute("""
+        SELECT device_id, count(*), max(topic_area) FROM readings
+        WHERE ts > %(start)s AND ts <= %(now)s AND topic_area IS NOT NULL GROUP BY 1""",
+                                                                                   {"start": start, "now": now})}
+
+    def entry(device_id: str, first=None, last=None, stored=0, missing=None, gaps=()) -> dict:
+        return {"device_id": device_id, "first_seq": first, "last_seq": last, "stored": stored, "missing": missing,
+                "gaps": [tuple(g) for g in gaps[:max_gaps]], "stored_without_seq": unsequenced.get(device_id, 0),
+                "rejected": rejects.get(device_id, {}), "duplicates_removed": int(duplicates.get(device_id, 0)),
+                "quarantined": quarantined.get(device_id, 0), "clock": clocks.get(device_id),
+                "legacy_topic": legacy.get(device_id)}
+
+    out = [entry(*row) for row in devices]
+    seen = {row[0] for row in devices}
     skewed = {d for d, c in clocks.items() if c["state"] != "ok"}
-    for device_id in sorted((set(unsequenced) | set(rejects) | set(quarantined) | skewed) - seen):
-        out.append({"device_id": device_id, "first_seq": None, "last_seq": None, "stored": 0, "missing": None,
-                    "gaps": [], "stored_without_seq": unsequenced.get(device_id, 0),
-                    "rejected": rejects.get(device_id, {}), "duplicates_removed": int(duplicates.get(device_id, 0)),
-                    "quarantined": quarantined.get(device_id, 0), "clock": clocks.get(device_id)})
+    for device_id in sorted((set(unsequenced) | set(rejects) | set(quarantined) | skewed | set(legacy)) - seen):
+        out.append(entry(device_id))
     return out

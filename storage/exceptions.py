@@ -9,3 +9,7 @@ class StorageError(CitysenseError):
 
 class MigrationError(StorageError):
     """A migration failed or a recorded one was changed after it was applied."""
+
+
+class SeedError(StorageError):
+    """The registry cannot be written: a device's area is unknown."""

@@ -56,7 +56,7 @@ def aqi_ranking(conn: psycopg.Connection) -> list[dict]:
     return conn.execute("""
         SELECT a.district, d.name, a.start, a."end", a.aqi, a.level_vi, a.level_en, a.colour, a.dominant
         FROM (SELECT DISTINCT ON (district) * FROM aqi WHERE period = 'hour' ORDER BY district, start DESC) a
-        LEFT JOIN districts d ON d.code = a.district
+        LEFT JOIN areas d ON d.code = a.district
         ORDER BY a.aqi DESC, a.district""").fetchall()
 
 

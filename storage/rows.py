@@ -28,13 +28,14 @@ class TableSpec:
 
 READINGS = TableSpec(
     "readings",
-    ("ts", "device_id", "district", "kind", "status", "seq", "received_at", "format", *READING_METRICS, "deliveries"),
+    ("ts", "device_id", "district", "kind", "status", "seq", "received_at", "format", *READING_METRICS, "topic_area",
+     "deliveries"),
     ("timestamptz", "text", "int4", "text", "text", "int8", "timestamptz", "text", *["float8"] * len(READING_METRICS),
-     "int4"),
+     "int4", "int4"),
     # A second message for the same device, time and status adds the metrics it brings, if any, and
     # is counted in `deliveries` (an identical redelivery changes nothing else; `citysense audit`).
     "ON CONFLICT (device_id, ts, status) DO UPDATE SET "
-    + ", ".join(f"{m} = COALESCE(readings.{m}, EXCLUDED.{m})" for m in READING_METRICS)
+    + ", ".join(f"{m} = COALESCE(readings.{m}, EXCLUDED.{m})" for m in (*READING_METRICS, "topic_area"))
     + ", deliveries = readings.deliveries + EXCLUDED.deliveries",
 )
 AGGREGATES = TableSpec(
@@ -104,7 +105,8 @@ DEVICE_HEALTH = TableSpec(
 def reading_row(m: dict) -> tuple:
     metrics = m["metrics"]
     return (ts(m["ts"]), m["device_id"], m["district"], m["kind"], m.get("status", "measuring"), m.get("seq"),
-            ts(m["received_at"]), m.get("format", "native"), *[metrics.get(name) for name in READING_METRICS], 1)
+            ts(m["received_at"]), m.get("format", "native"), *[metrics.get(name) for name in READING_METRICS],
+            m.get("topic_area"), 1)
 
 
 def aggregate_row(m: dict) -> tuple:

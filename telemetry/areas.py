@@ -15,6 +15,7 @@ the unit (not its centroid, not its committee's seat).
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -42,6 +43,10 @@ class Area:
     lat: float
     lon: float
     population: int | None = None
+
+
+class PlacementError(ValueError):
+    """A point that does not name exactly one commune."""
 
 
 class AreaRegistry:
@@ -80,6 +85,12 @@ class AreaRegistry:
             return cls.from_file(name)
         raise ValueError(f"no area set {name!r}: use hai-phong-2025, hai-duong-2023, or the path of a CSV "
                          "with columns code,name,kind,level,parent,lat,lon")
+
+    @classmethod
+    def configured(cls, explicit: str | None = None) -> AreaRegistry:
+        """The set a command uses: an explicit name or path, else `$CITYSENSE_AREA_SET`, else the default
+        (the services read the same variable through their settings)."""
+        return cls.named(explicit or os.environ.get("CITYSENSE_AREA_SET") or DEFAULT_SET)
 
     def get(self, code: int) -> Area | None:
         return self._by_code.get(code)
@@ -134,3 +145,20 @@ class AreaRegistry:
             return self._by_code[code], km
         best = min(self.communes(), key=lambda a: (a.lat - lat) ** 2 + (a.lon - lon) ** 2)
         return best, Boundaries.km(lat, lon, best.lat, best.lon)
+
+    def place(self, lat: float, lon: float) -> Area:
+        """The one commune a device at the point belongs to; PlacementError (with the nearest commune
+        and its distance, or the candidates) when the point is outside every boundary or ambiguous."""
+        if self.boundaries is None:
+            raise PlacementError(f"area set {self.name} has no boundaries: give the device's area with --area CODE")
+        found = self.locate(lat, lon)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(f"{a.code} {a.name}" for a in found)
+            raise PlacementError(f"({lat}, {lon}) lies in {len(found)} communes whose boundaries overlap in the "
+                                 f"source data ({names}): choose one with --area CODE")
+        near, km = self.nearest(lat, lon)
+        raise PlacementError(f"({lat}, {lon}) is outside every commune of {self.name}; the nearest is {near.code} "
+                             f"{near.name}, {km:.1f} km away: check the coordinates (latitude first), or give "
+                             "--area CODE")

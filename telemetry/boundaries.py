@@ -74,6 +74,14 @@ class Boundaries:
     def from_file(cls, path: str | Path) -> Boundaries:
         return cls.from_geojson(json.loads(Path(path).read_text(encoding="utf-8")))
 
+    def geometry(self, code: int) -> dict | None:
+        """A commune's boundary as a GeoJSON MultiPolygon (for the database and the API)."""
+        shape = next((s for s in self.shapes if s.code == code), None)
+        if shape is None:
+            return None
+        return {"type": "MultiPolygon",
+                "coordinates": [[[list(v) for v in ring] for ring in polygon] for polygon in shape.polygons]}
+
     def codes(self) -> set[int]:
         return {s.code for s in self.shapes}
 

@@ -51,6 +51,9 @@ class Reading(BaseModel):
     status: Status = Status.MEASURING
     metrics: dict[str, float]
     format: PayloadFormat = PayloadFormat.NATIVE
+    # Set only when the device published under its former district's code (a device configured
+    # before the 2025 merger): `district` is then its registered commune, this the topic's code.
+    topic_area: Annotated[int, Field(ge=0, le=999_999)] | None = None
 
     @field_validator("ts", "received_at")
     @classmethod

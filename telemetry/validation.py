@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from telemetry import strictjson
+from telemetry.areas import AreaRegistry
 from telemetry.devices import DeviceRegistry, DeviceStatus
 from telemetry.formats import native, ngsi, senml
 from telemetry.formats.detect import detect
@@ -31,6 +32,9 @@ class ValidationPolicy:
     max_depth: int = 8
     max_future_skew: timedelta = timedelta(minutes=5)
     max_age: timedelta = timedelta(days=7)
+    # The area set: a device configured before the 2025 merger that still publishes under its
+    # former district's code is accepted when its registered commune lies in that former district.
+    areas: AreaRegistry | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,12 @@ def _validate(topic: str, payload: bytes, registry: DeviceRegistry, received_at:
     if device is None or device.status is DeviceStatus.REVOKED:
         state = "revoked" if device else "not in the device registry"
         raise Rejected(Reason.UNKNOWN_DEVICE, f"device {uplink.device_id!r} is {state}")
+    topic_area = None
     if device.district != uplink.district:
-        raise Rejected(
-            Reason.DISTRICT_MISMATCH,
-            f"device {device.device_id!r} belongs to district {device.district}, published under {uplink.district}",
-        )
+        if not _former_district(policy.areas, device.district, uplink.district):
+            raise Rejected(Reason.DISTRICT_MISMATCH, _mismatch(policy, device.device_id, device.district,
+                                                              uplink.district))
+        topic_area = uplink.district  # legacy topic: counted, so operators know whom to reconfigure
     value = strictjson.loads(payload, max_bytes=policy.max_payload_bytes, max_depth=policy.max_depth)
     fmt = detect(value)
     if fmt is PayloadFormat.NATIVE:
@@ -91,8 +96,26 @@ def _validate(topic: str, payload: bytes, registry: DeviceRegistry, received_at:
         observations = ngsi.parse(value)
     readings = []
     for obs in observations:
-        readings += _to_readings(obs, device, fmt, received_at, policy)
+        readings += _to_readings(obs, device, fmt, received_at, policy, topic_area)
     return Accepted(readings=readings, format=fmt)
+
+
+def _former_district(areas: AreaRegistry | None, area: int, topic_code: int) -> bool:
+    if areas is None or area not in areas:
+        return False
+    group = areas.group_of(area)
+    return group is not None and group.code == topic_code
+
+
+def _mismatch(policy: ValidationPolicy, device_id: str, area: int, topic_code: int) -> str:
+    areas = policy.areas
+    known = areas.get(area) if areas else None
+    if known is None:
+        return f"device {device_id!r} belongs to area {area}, published under {topic_code}"
+    group = areas.group_of(area)
+    former = f" (former district {group.code})" if group else ""
+    return (f"device {device_id!r} belongs to area {area} {known.name}{former}, published under {topic_code}: "
+            f"publish under {policy.topic_root}/v1/{area}/{device_id}/telemetry")
 
 
 def _check_time(ts: datetime, received_at: datetime, policy: ValidationPolicy) -> None:
@@ -103,7 +126,7 @@ def _check_time(ts: datetime, received_at: datetime, policy: ValidationPolicy) -
 
 
 def _to_readings(obs: Observation, device, fmt: PayloadFormat, received_at: datetime,
-                 policy: ValidationPolicy) -> list[Reading]:
+                 policy: ValidationPolicy, topic_area: int | None = None) -> list[Reading]:
     _check_time(obs.ts, received_at, policy)
     cat = catalogue()
     by_status: dict[Status, dict[str, float]] = {}
@@ -126,7 +149,7 @@ def _to_readings(obs: Observation, device, fmt: PayloadFormat, received_at: date
     return [
         Reading.model_construct(
             device_id=device.device_id, district=device.district, kind=device.kind, ts=obs.ts,
-            received_at=received_at, seq=obs.seq, status=status, metrics=metrics, format=fmt,
+            received_at=received_at, seq=obs.seq, status=status, metrics=metrics, format=fmt, topic_area=topic_area,
         )
         for status, metrics in by_status.items()
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storage.registry_db import seed
 from telemetry.devices import DeviceRegistry
-from telemetry.districts import DistrictRegistry
+from telemetry.areas import AreaRegistry
 from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, wait_for
 
 
@@ -19,7 +19,7 @@ def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access
     registry.write(tmp_path / "devices.json")
     procs = []
     with fresh_database(database_url, f"e2e_{unique}") as dsn:
-        seed(dsn, DistrictRegistry.default(), registry)
+        seed(dsn, AreaRegistry.named(), registry)
         root = f"e2e{unique}"
         env = {**mqtt_access.gateway_env(),
                "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,

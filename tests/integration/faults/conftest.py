@@ -11,7 +11,7 @@ import pytest
 from stack.broker_auth import MqttAccess, local_access
 from storage.registry_db import seed
 from telemetry.devices import Device, DeviceRegistry
-from telemetry.districts import DistrictRegistry
+from telemetry.areas import AreaRegistry
 from tests.integration.helpers import ServiceProcess, fresh_database, free_port, http_get, wait_for
 
 DISTRICTS = [288, *range(290, 301)]
@@ -51,7 +51,7 @@ def platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap):
     registry.write(tmp_path / "devices.json")
     access = local_access(stack_settings, [dev for dev, _ in devices])
     with fresh_database(database_url, f"faults_{unique}") as dsn:
-        seed(dsn, DistrictRegistry.default(), registry)
+        seed(dsn, AreaRegistry.named(), registry)
         root = f"ft{unique}"
         env = {**access.gateway_env(), "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
                "CITYSENSE_DATABASE_URL": dsn, "CITYSENSE_REGISTRY": str(tmp_path / "devices.json"),

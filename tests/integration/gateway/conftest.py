@@ -14,7 +14,7 @@ from tests.integration.helpers import Publisher, ServiceProcess, free_port, http
 
 DEVICES = [Device(device_id=f"aq-288-{i:02d}", district=288, kind="air_quality") for i in range(1, 21)] + [
     Device(device_id=f"tf-290-{i:02d}", district=290, kind="traffic") for i in range(1, 21)
-]
+] + [Device(device_id="aq-thd-01", district=10507, kind="air_quality")]  # a commune of the former district 288
 
 
 @dataclass

@@ -35,6 +35,28 @@ async def test_valid_reading_reaches_kafka_in_canonical_form(gw):
     assert proc.stop() == 0
 
 
+async def test_a_device_on_its_former_districts_topic_is_forwarded_keyed_by_its_commune_and_counted(gw):
+    proc, port = gw.start()
+    pub = gw.publisher()
+    # Phường Thành Đông (10507) grew from Thành phố Hải Dương (288), not from Chí Linh (290)
+    for seq, code in enumerate([288] * 5 + [10507] * 3 + [290] * 2):
+        pub.publish(gw.topic("aq-thd-01", code), json.dumps({"ts": now_iso(-seq), "seq": seq, "metrics": {"pm10": 30}}))
+    pub.wait_all()
+    pub.close()
+    records = await read_topic(gw.kafka, gw.topics.readings, until=8)
+    readings = [json.loads(r.value) for r in records]
+    assert {r.key for r in records} == {b"10507"} and {r["district"] for r in readings} == {10507}
+    assert sorted((r["seq"], r["topic_area"]) for r in readings) == [(s, 288) for s in range(5)] + \
+        [(s, None) for s in range(5, 8)]
+    rejects = [json.loads(r.value) for r in await read_topic(gw.kafka, gw.topics.deadletter, until=2)]
+    assert [d["reason"] for d in rejects] == ["district_mismatch"] * 2
+    assert "10507" in rejects[0]["message"] and "former district 288" in rejects[0]["message"]
+    wait_for(lambda: metric_value(http_get(f"http://127.0.0.1:{port}/metrics")[1],
+                                  "citysense_gateway_legacy_topic_messages_total",
+                                  '{former_district="288"}') == 5, 10, what="5 legacy-topic messages counted")
+    assert proc.stop() == 0
+
+
 def reason_cases(gw) -> list[tuple[str, str, bytes]]:
     ok = {"ts": now_iso(), "metrics": {"pm2_5": 10}}
 

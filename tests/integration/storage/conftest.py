@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from runtime.kafka_topics import ensure_topics
 from storage.registry_db import seed
 from telemetry.devices import Device, DeviceRegistry
-from telemetry.districts import DistrictRegistry
+from telemetry.areas import AreaRegistry
 from telemetry.topics import KafkaTopics
 from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, metric_value, uncommitted, wait_for
 
@@ -42,7 +42,7 @@ def with_db(dsn: str, db: str, user: str | None = None, password: str | None = N
 @pytest.fixture
 def test_db(database_url, unique) -> str:
     with fresh_database(database_url, f"test_{unique}") as dsn:
-        seed(dsn, DistrictRegistry.default(), DEVICES)
+        seed(dsn, AreaRegistry.named(), DEVICES)
         yield dsn
 
 

@@ -5,6 +5,7 @@ tables by hand)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -16,7 +17,9 @@ import psycopg
 import pytest
 
 import storage
+import telemetry
 from storage.databases import create, drop
+from storage.migrate import migrate
 from telemetry.devices import DeviceRegistry
 
 pytestmark = pytest.mark.integration
@@ -51,29 +54,86 @@ def test_db_migrate_applies_every_migration_once(bare_db):
     expected = [m for m in MIGRATIONS if edition == "timescale" or not m.endswith(".tsl.sql")]
     assert first == expected
     assert {"readings", "aggregates", "alerts", "deadletters", "late_readings", "quarantine", "device_health",
-            "districts", "devices"} <= tables
+            "areas", "devices"} <= tables and "districts" not in tables
     assert citysense("db", "migrate", dsn=bare_db).splitlines()[0] == "applied: nothing (up to date)"
     status = json.loads(citysense("db", "status", "--json", dsn=bare_db))
     assert [m["file"] for m in status["migrations"]] == MIGRATIONS
     assert all(m["applied"] or (m["skipped"] and edition != "timescale") for m in status["migrations"])
 
 
-def test_db_seed_writes_the_registry_file(test_db, tmp_path):
+def _packaged(name: str) -> tuple[list[dict], set[int]]:
+    """The packaged area set read with the csv and json modules, not through telemetry.areas."""
+    folder = Path(telemetry.__file__).parent / "data" / "areas"
+    rows = list(csv.DictReader((folder / f"{name}.csv").read_text(encoding="utf-8").splitlines()))
+    geo = folder / f"{name}.geojson"
+    shaped = {int(f["properties"]["code"]) for f in json.loads(geo.read_text(encoding="utf-8"))["features"]} \
+        if geo.exists() else set()
+    return rows, shaped
+
+
+def test_db_seed_writes_the_registry_file_and_the_area_set(test_db, tmp_path):
     registry = tmp_path / "devices.json"
     registry.write_text(json.dumps({"devices": [
         {"device_id": "aq-seed-1", "district": 288, "kind": "air_quality", "lat": 20.94, "lon": 106.33},
         {"device_id": "wl-seed-2", "district": 290, "kind": "water_level", "flood_threshold_cm": 350},
-        {"device_id": "nz-seed-3", "district": 291, "kind": "noise", "zone": "special", "status": "revoked"}]}))
+        {"device_id": "nz-seed-3", "district": 291, "kind": "noise", "zone": "special", "status": "revoked"},
+        {"device_id": "aq-seed-4", "district": 10507, "kind": "air_quality"}]}))
+    rows, shaped = _packaged("hai-phong-2025")
     out = citysense("db", "seed", "--registry", str(registry), dsn=test_db)
-    assert out.strip() == "registry in the database: 12 districts, 3 devices"
+    assert out.strip() == f"registry in the database: {len(rows)} areas of hai-phong-2025, 4 devices"
     with psycopg.connect(test_db) as conn:
-        rows = conn.execute("SELECT device_id, district, kind, status, flood_threshold_cm, zone FROM devices "
-                            "WHERE device_id LIKE '%-seed-%' ORDER BY device_id").fetchall()
-        districts = conn.execute("SELECT count(*) FROM districts").fetchone()[0]
-    assert rows == [("aq-seed-1", 288, "air_quality", "active", None, None),
-                    ("nz-seed-3", 291, "noise", "revoked", None, "special"),
-                    ("wl-seed-2", 290, "water_level", "active", 350.0, None)]
-    assert districts == 12
+        devices = conn.execute("SELECT device_id, district, kind, status, flood_threshold_cm, zone FROM devices "
+                               "WHERE device_id LIKE '%-seed-%' ORDER BY device_id").fetchall()
+        stored = {r[0]: r[1:] for r in conn.execute(
+            "SELECT code, name, level, parent, boundary IS NOT NULL FROM areas WHERE area_set = 'hai-phong-2025'")}
+        geometry = conn.execute("SELECT boundary->>'type', jsonb_array_length(boundary->'coordinates') "
+                                "FROM areas WHERE code = 10507").fetchone()
+    assert devices == [("aq-seed-1", 288, "air_quality", "active", None, None),
+                       ("aq-seed-4", 10507, "air_quality", "active", None, None),
+                       ("nz-seed-3", 291, "noise", "revoked", None, "special"),
+                       ("wl-seed-2", 290, "water_level", "active", 350.0, None)]
+    # every row of the CSV, with its level and parent; a boundary for each commune of the GeoJSON, none else
+    assert stored == {int(r["code"]): (r["name"], r["level"], int(r["parent"]) if r["parent"] else None,
+                                       int(r["code"]) in shaped) for r in rows}
+    assert len(shaped) == 114 and geometry[0] == "MultiPolygon" and geometry[1] >= 1
+    # seeding again changes nothing; a device whose area is in neither the set nor the database is refused
+    assert citysense("db", "seed", "--registry", str(registry), dsn=test_db).strip() == out.strip()
+    registry.write_text(json.dumps({"devices": [{"device_id": "aq-seed-5", "district": 99999, "kind": "air_quality"}]}))
+    env = {**os.environ, "CITYSENSE_DATABASE_URL": test_db}
+    refused = subprocess.run([sys.executable, "-m", "cli.main", "db", "seed", "--registry", str(registry)],
+                             capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode == 2 and "aq-seed-5 (99999)" in refused.stderr and "--area-set" in refused.stderr
+
+
+def test_a_database_made_before_areas_keeps_its_districts_devices_and_readings(bare_db, tmp_path):
+    """Migrating a database of the district era (migrations up to 0010, districts seeded as they were)."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted((Path(storage.__file__).parent / "migrations").glob("*.sql")):
+        if int(path.name[:4]) <= 10:
+            (before / path.name).write_bytes(path.read_bytes())
+    migrate(bare_db, before)
+    legacy, _ = _packaged("hai-duong-2023")
+    districts = [r for r in legacy if r["level"] == "commune"]
+    with psycopg.connect(bare_db) as conn:
+        for r in districts:
+            conn.execute("INSERT INTO districts (code, name, kind, lat, lon) VALUES (%s, %s, %s, %s, %s)",
+                         (int(r["code"]), r["name"], r["kind"], float(r["lat"]), float(r["lon"])))
+        conn.execute("INSERT INTO devices (device_id, district, kind) VALUES ('aq-old-1', 295, 'air_quality')")
+    applied_now = migrate(bare_db)
+    assert applied_now == [m for m in MIGRATIONS if int(m[:4]) > 10]
+    with psycopg.connect(bare_db) as conn:
+        areas = {r[0]: r[1:] for r in conn.execute("SELECT code, name, level, area_set FROM areas")}
+        assert conn.execute("SELECT district FROM devices").fetchall() == [(295,)]
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("INSERT INTO devices (device_id, district, kind) VALUES ('aq-old-2', 99999, 'noise')")
+    assert areas == {int(r["code"]): (r["name"], "commune", "hai-duong-2023") for r in districts}
+    # then today's set over it: the former district codes become groups, the device stays valid
+    registry = tmp_path / "devices.json"
+    registry.write_text(json.dumps({"devices": [{"device_id": "aq-old-1", "district": 295, "kind": "air_quality"}]}))
+    citysense("db", "seed", "--registry", str(registry), dsn=bare_db)
+    with psycopg.connect(bare_db) as conn:
+        assert conn.execute("SELECT level, parent FROM areas WHERE code = 295").fetchone() == ("group", 31)
 
 
 def test_db_retention_drops_what_is_older_than_the_settings(test_db):

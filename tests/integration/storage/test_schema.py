@@ -25,7 +25,7 @@ def test_read_only_role_cannot_write(test_db):
     ro = with_db(test_db, test_db.rsplit("/", 1)[1], "citysense_ro", "citysense_ro")
     with psycopg.connect(ro, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM devices").fetchone()[0] == 4
-        for statement in ("INSERT INTO districts (code, name, kind) VALUES (1, 'x', 'y')",
+        for statement in ("INSERT INTO areas (code, name, kind, level, area_set) VALUES (1, 'x', 'y', 'commune', 'z')",
                           "UPDATE devices SET status = 'revoked'", "DELETE FROM readings",
                           "CREATE TABLE sneaky (x int)"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

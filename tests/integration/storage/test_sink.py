@@ -98,6 +98,28 @@ async def test_a_message_with_more_metrics_for_the_same_instant_is_merged(sink_e
     proc.stop()
 
 
+async def test_readings_under_a_former_districts_topic_are_stored_and_audited(sink_env):
+    """A device of commune 10507 that still publishes under 288 (the gateway marks its readings with
+    topic_area, telemetry/validation.py): stored with that mark, counted per device by the audit."""
+    env = sink_env
+    legacy = [dict(reading(i, device="aq-thd-01", district=10507), topic_area=288) for i in range(40)]
+    today = [reading(i, device="aq-thd-02", district=10507) for i in range(25)]
+    old_message = [reading(i, device="aq-288-01") for i in range(5)]  # written before the field existed
+    for r in old_message:
+        r.pop("topic_area", None)
+    await env.produce(env.topics.readings, legacy + today + old_message, key=b"10507")
+    proc, port = env.start()
+    await env.settled([env.topics.readings])
+    with psycopg.connect(env.dsn) as conn:
+        stored = dict(conn.execute("SELECT device_id, count(*) FILTER (WHERE topic_area = 288) FROM readings "
+                                   "GROUP BY 1").fetchall())
+        report = {d["device_id"]: d for d in audit(conn, timedelta(days=3650))}
+    assert stored == {"aq-thd-01": 40, "aq-thd-02": 0, "aq-288-01": 0}
+    assert report["aq-thd-01"]["legacy_topic"] == {"readings": 40, "topic_code": 288}
+    assert report["aq-thd-02"]["legacy_topic"] is None and report["aq-288-01"]["legacy_topic"] is None
+    assert proc.stop() == 0
+
+
 async def test_postgresql_restart_while_writing_loses_and_doubles_nothing(sink_env):
     env = sink_env
     proc, port = env.start()

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from telemetry.areas import AreaRegistry, Level
+from telemetry.areas import AreaRegistry, Level, PlacementError
 from telemetry.resources import data_path
 
 # Xã Cẩm Giang and Xã Cẩm Giàng: the source dataset gives both the same boundary and the same point
@@ -118,3 +118,17 @@ def test_any_province_s_list_in_the_same_format(tmp_path):
         AreaRegistry.from_csv_text("code,name,kind,level,parent,lat,lon\n101,Xã B,xã,commune,7,21.1,105.1\n")
     with pytest.raises(ValueError, match="no area set"):
         AreaRegistry.named("atlantis-2030")
+
+
+def test_placing_a_device_names_one_commune_or_says_why_not(haiphong):
+    ward = haiphong.get(10507)
+    assert haiphong.place(ward.lat, ward.lon).code == 10507
+    giang = haiphong.get(10888)
+    with pytest.raises(PlacementError, match="--area") as ambiguous:
+        haiphong.place(giang.lat, giang.lon)
+    assert "10888" in str(ambiguous.value) and "10903" in str(ambiguous.value)
+    # latitude and longitude swapped: far outside, the message names the nearest commune and the fix
+    with pytest.raises(PlacementError, match=r"nearest is \d{5} .*km away.*latitude first"):
+        haiphong.place(ward.lon, ward.lat)
+    with pytest.raises(PlacementError, match="no boundaries"):
+        AreaRegistry.named("hai-duong-2023").place(20.94, 106.33)
