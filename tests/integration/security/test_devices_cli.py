@@ -44,6 +44,24 @@ def test_add_rotate_revoke_in_one_step(tmp_path, mqtt_access, unique):
     assert rotated["password"] not in (tmp_path / "devices.json").read_text()
 
 
+def test_a_device_is_placed_in_the_commune_at_its_coordinates(tmp_path, mqtt_access, unique):
+    registry = tmp_path / "devices.json"
+    # 20.96038 N 106.32625 E: the source's point inside Phường Thành Đông (10507), former district 288
+    added = cli("add", f"pl-{unique}", "--kind", "noise", "--lat", "20.96038", "--lon", "106.32625",
+                "--registry", str(registry))
+    assert (added["area"], added["level"]) == (10507, "commune")
+    device = DeviceRegistry.from_file(registry).get(f"pl-{unique}")
+    assert (device.district, device.lat, device.lon) == (10507, 20.96038, 106.32625)
+    for args, expected in ((["--lat", "106.32625", "--lon", "20.96038"], "nearest is"),  # swapped
+                           (["--lat", "20.96038", "--lon", "106.32625", "--area", "99999"], "not in the area set"),
+                           ([], "give --lat and --lon")):
+        done = subprocess.run([sys.executable, "-m", "cli.main", "devices", "add", f"pl2-{unique}", "--kind", "noise",
+                               *args, "--registry", str(registry)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and expected in done.stdout, done.stdout + done.stderr
+    assert DeviceRegistry.from_file(registry).get(f"pl2-{unique}") is None
+    cli("revoke", f"pl-{unique}", "--registry", str(registry))
+
+
 def test_names_the_broker_could_misread_are_refused(tmp_path):
     for name in ("a#b", "a/b", "+"):
         done = subprocess.run([sys.executable, "-m", "cli.main", "devices", "add", name, "--district", "288",
