@@ -46,25 +46,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = sub.add_parser("query", help="the operations centre's queries")
     qs = q.add_subparsers(dest="what", required=True)
-    p = qs.add_parser("latest", help="latest value of each metric in a district")
-    p.add_argument("--district", type=int, required=True)
-    p = qs.add_parser("series", help="time_bucket series of a metric in a district")
-    p.add_argument("--district", type=int, required=True)
+    p = qs.add_parser("latest", help="latest value of each metric in an area (and the areas below it)")
+    _scope(p, required=True)
+    p = qs.add_parser("series", help="time_bucket series of a metric over an area's devices (and those below it)")
+    _scope(p, required=True)
     p.add_argument("--metric", required=True)
     p.add_argument("--from", dest="start", type=when, default=None, help="ISO time (local +07:00 if no offset) or 6h")
     p.add_argument("--to", dest="end", type=when, default=None)
     p.add_argument("--bucket", type=duration, default=timedelta(minutes=5))
-    qs.add_parser("aqi", help="districts ranked by current hourly AQI")
+    _scope(qs.add_parser("aqi", help="areas ranked by current hourly AQI"))
     p = qs.add_parser("alerts", help="alerts (open ones with --open)")
     p.add_argument("--open", action="store_true")
+    _scope(p)
     p = qs.add_parser("silent", help="devices with no data for N minutes")
     p.add_argument("--minutes", type=float, default=10)
+    _scope(p)
     p = qs.add_parser("rejects", help="dead-letter counts by reason")
     p.add_argument("--since", type=duration, default=timedelta(hours=1))
     p = qs.add_parser("quarantine", help="records the database refused (error, Kafka coordinates)")
     p.add_argument("--since", type=duration, default=timedelta(hours=24))
     p = qs.add_parser("completeness", help="share of expected readings received, per device and district")
     p.add_argument("--since", type=duration, default=timedelta(hours=24))
+    _scope(p)
     for parser in qs.choices.values():
         parser.add_argument("--json", action="store_true")
     q.set_defaults(func=run_query)
@@ -73,6 +76,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--since", type=duration, default=timedelta(hours=24))
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=run_audit)
+
+
+def _scope(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """--area CODE (any level: a commune, a group with its communes, the city; --district is its former
+    name) or --group CODE (the same, refused unless CODE is a group)."""
+    g = parser.add_mutually_exclusive_group(required=required)
+    g.add_argument("--area", "--district", dest="area", type=int, help="area code (`citysense areas list`)")
+    g.add_argument("--group", type=int, help="a group's code (a former district): its communes")
 
 
 def _settings():
@@ -159,24 +170,31 @@ def run_query(args: argparse.Namespace) -> int:
 
     s = _settings()
     with queries.connect(s.dsn) as conn:
+        area = getattr(args, "area", None)
+        if getattr(args, "group", None) is not None:
+            if queries.level(conn, args.group) != "group":
+                print(f"citysense query {args.what}: {args.group} is not a group in the database's areas "
+                      "(`citysense areas list --level group`; `citysense db seed` writes them)", file=sys.stderr)
+                return 2
+            area = args.group
         if args.what == "latest":
-            rows = queries.latest(conn, args.district)
+            rows = queries.latest(conn, area)
         elif args.what == "series":
             end = args.end or datetime.now(timezone.utc)
             start = args.start or end - timedelta(hours=6)
-            rows = queries.series(conn, args.district, args.metric, start, end, f"{args.bucket.total_seconds()} seconds")
+            rows = queries.series(conn, area, args.metric, start, end, f"{args.bucket.total_seconds()} seconds")
         elif args.what == "aqi":
-            rows = queries.aqi_ranking(conn)
+            rows = queries.aqi_ranking(conn, area)
         elif args.what == "alerts":
-            rows = queries.alerts(conn, only_open=args.open)
+            rows = queries.alerts(conn, only_open=args.open, area=area)
         elif args.what == "silent":
-            rows = queries.silent(conn, args.minutes)
+            rows = queries.silent(conn, args.minutes, area=area)
         elif args.what == "rejects":
             rows = queries.rejects(conn, args.since)
         elif args.what == "quarantine":
             rows = queries.quarantine(conn, args.since)
         else:
-            rows = queries.completeness(conn, args.since)
+            rows = queries.completeness(conn, args.since, area=area)
     _print(rows, args.json)
     return 0
 

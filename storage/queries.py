@@ -23,20 +23,37 @@ def _metric(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
+def subtree(conn: psycopg.Connection, code: int) -> list[int]:
+    """An area and every area below it (a group: itself and its communes; the city: everything), from
+    the areas table; a code the table does not know stands for itself (rows stored before seeding)."""
+    rows = conn.execute("""
+        WITH RECURSIVE t AS (SELECT code FROM areas WHERE code = %(c)s
+                             UNION SELECT a.code FROM areas a JOIN t ON a.parent = t.code)
+        SELECT code FROM t ORDER BY code""", {"c": code}).fetchall()
+    return [r["code"] if isinstance(r, dict) else r[0] for r in rows] or [code]
+
+
+def level(conn: psycopg.Connection, code: int) -> str | None:
+    row = conn.execute("SELECT level FROM areas WHERE code = %s", (code,)).fetchone()
+    return (row["level"] if isinstance(row, dict) else row[0]) if row else None
+
+
 def latest(conn: psycopg.Connection, district: int) -> list[dict]:
-    """The latest measured value of each metric in a district (with its time and device)."""
+    """The latest measured value of each metric in an area and the areas below it (with its time, device
+    and the device's area)."""
     parts = [
-        sql.SQL("(SELECT {name} AS metric, ts, device_id, {col} AS value FROM readings "
-                "WHERE district = %(d)s AND status = 'measuring' AND {col} IS NOT NULL ORDER BY ts DESC LIMIT 1)")
+        sql.SQL("(SELECT {name} AS metric, ts, device_id, district, {col} AS value FROM readings "
+                "WHERE district = ANY(%(d)s) AND status = 'measuring' AND {col} IS NOT NULL ORDER BY ts DESC LIMIT 1)")
         .format(name=sql.Literal(m), col=_metric(m))
         for m in catalogue()
     ]
-    return conn.execute(sql.SQL(" UNION ALL ").join(parts), {"d": district}).fetchall()
+    return conn.execute(sql.SQL(" UNION ALL ").join(parts), {"d": subtree(conn, district)}).fetchall()
 
 
 def series(conn: psycopg.Connection, district: int, metric: str, start: datetime, end: datetime,
            bucket: str = "5 minutes") -> list[dict]:
-    """time_bucket series of a metric in a district: count, min, max and the metric's proper mean."""
+    """time_bucket series of a metric over an area and the areas below it: count, min, max and the
+    metric's proper mean, computed from the raw readings of all their devices (never a mean of means)."""
     col = _metric(metric)
     if metric == ENERGY:
         mean = sql.SQL("10 * log(avg(power(10, {c} / 10)))").format(c=col)
@@ -46,39 +63,52 @@ def series(conn: psycopg.Connection, district: int, metric: str, start: datetime
         mean = sql.SQL("avg({c})").format(c=col)
     query = sql.SQL(
         "SELECT time_bucket(%(b)s::interval, ts) AS bucket, count({c}) AS count, min({c}) AS min, max({c}) AS max, "
-        "{mean} AS mean FROM readings WHERE district = %(d)s AND status = 'measuring' AND {c} IS NOT NULL "
+        "{mean} AS mean FROM readings WHERE district = ANY(%(d)s) AND status = 'measuring' AND {c} IS NOT NULL "
         "AND ts >= %(s)s AND ts < %(e)s GROUP BY bucket ORDER BY bucket").format(c=col, mean=mean)
-    return conn.execute(query, {"b": bucket, "d": district, "s": start, "e": end}).fetchall()
+    return conn.execute(query, {"b": bucket, "d": subtree(conn, district), "s": start, "e": end}).fetchall()
 
 
-def aqi_ranking(conn: psycopg.Connection) -> list[dict]:
-    """Districts ranked by their latest hourly AQI (worst first)."""
-    return conn.execute("""
+def _within(conn: psycopg.Connection, area: int | None, column: str = "district") -> tuple[sql.Composable, dict]:
+    if area is None:
+        return sql.SQL("true"), {}
+    return sql.SQL("{} = ANY(%(within)s)").format(sql.Identifier(*column.split("."))), {"within": subtree(conn, area)}
+
+
+def aqi_ranking(conn: psycopg.Connection, area: int | None = None) -> list[dict]:
+    """Areas ranked by their latest hourly AQI (worst first); only those under `area` when given."""
+    where, params = _within(conn, area, "a.district")
+    return conn.execute(sql.SQL("""
         SELECT a.district, d.name, a.start, a."end", a.aqi, a.level_vi, a.level_en, a.colour, a.dominant
         FROM (SELECT DISTINCT ON (district) * FROM aqi WHERE period = 'hour' ORDER BY district, start DESC) a
         LEFT JOIN areas d ON d.code = a.district
-        ORDER BY a.aqi DESC, a.district""").fetchall()
+        WHERE {}
+        ORDER BY a.aqi DESC, a.district""").format(where), params).fetchall()
 
 
-def alerts(conn: psycopg.Connection, only_open: bool = True) -> list[dict]:
-    where = "WHERE resolved_at IS NULL" if only_open else ""
-    return conn.execute(f"""
+def alerts(conn: psycopg.Connection, only_open: bool = True, area: int | None = None) -> list[dict]:
+    where, params = _within(conn, area)
+    state = sql.SQL("resolved_at IS NULL" if only_open else "true")
+    return conn.execute(sql.SQL("""
         SELECT alert_id, district, rule, subject, state, severity, value, peak, threshold, unit, opened_at,
                updated_at, resolved_at
-        FROM alerts {where} ORDER BY severity = 'critical' DESC, opened_at DESC""").fetchall()
+        FROM alerts WHERE {} AND {} ORDER BY severity = 'critical' DESC, opened_at DESC""").format(state, where),
+                        params).fetchall()
 
 
-def silent(conn: psycopg.Connection, minutes: float, now: datetime | None = None) -> list[dict]:
+def silent(conn: psycopg.Connection, minutes: float, now: datetime | None = None,
+           area: int | None = None) -> list[dict]:
     """Active devices of the registry with no reading in the last `minutes` (last seen within 30 days)."""
     now = now or datetime.now(timezone.utc)
-    return conn.execute("""
+    where, params = _within(conn, area, "d.district")
+    return conn.execute(sql.SQL("""
         SELECT d.device_id, d.district, d.kind, d.interval_s, r.last_seen
         FROM devices d
         LEFT JOIN LATERAL (SELECT max(ts) AS last_seen FROM readings
                            WHERE device_id = d.device_id AND ts > %(now)s - interval '30 days' AND ts <= %(now)s) r
                ON true
         WHERE d.status = 'active' AND (r.last_seen IS NULL OR r.last_seen < %(now)s - %(m)s * interval '1 minute')
-        ORDER BY r.last_seen NULLS FIRST, d.device_id""", {"now": now, "m": minutes}).fetchall()
+          AND {}
+        ORDER BY r.last_seen NULLS FIRST, d.device_id""").format(where), {"now": now, "m": minutes, **params}).fetchall()
 
 
 def rejects(conn: psycopg.Connection, since: timedelta, now: datetime | None = None) -> list[dict]:
@@ -98,11 +128,13 @@ def quarantine(conn: psycopg.Connection, since: timedelta, now: datetime | None 
                         (now - since,)).fetchall()
 
 
-def completeness(conn: psycopg.Connection, since: timedelta, now: datetime | None = None) -> dict:
+def completeness(conn: psycopg.Connection, since: timedelta, now: datetime | None = None,
+                 area: int | None = None) -> dict:
     """Per device and per district: share of the expected readings received (from each device's
     reporting interval) and share flagged calibrating/error."""
     now = now or datetime.now(timezone.utc)
-    devices = conn.execute("""
+    where, params = _within(conn, area, "d.district")
+    devices = conn.execute(sql.SQL("""
         SELECT d.device_id, d.district, d.kind, d.interval_s,
                floor(extract(epoch FROM %(span)s::interval) / d.interval_s)::int AS expected,
                coalesce(r.received, 0) AS received, coalesce(r.flagged, 0) AS flagged
@@ -110,8 +142,8 @@ def completeness(conn: psycopg.Connection, since: timedelta, now: datetime | Non
         LEFT JOIN LATERAL (SELECT count(DISTINCT ts) AS received,
                                   count(DISTINCT ts) FILTER (WHERE status <> 'measuring') AS flagged
                            FROM readings WHERE device_id = d.device_id AND ts > %(from)s AND ts <= %(now)s) r ON true
-        WHERE d.status = 'active' ORDER BY d.district, d.device_id""",
-                           {"span": since, "from": now - since, "now": now}).fetchall()
+        WHERE d.status = 'active' AND {} ORDER BY d.district, d.device_id""").format(where),
+                           {"span": since, "from": now - since, "now": now, **params}).fetchall()
     for d in devices:
         d["complete"] = round(min(1.0, d["received"] / d["expected"]), 4) if d["expected"] else None
         d["flagged_share"] = round(d["flagged"] / d["received"], 4) if d["received"] else 0.0

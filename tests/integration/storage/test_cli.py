@@ -93,3 +93,17 @@ def test_db_status(data):
     text, report = both(data, "db", "status")
     assert report["timescaledb"] and all(m["applied"] or m["skipped"] for m in report["migrations"])
     assert f"TimescaleDB {report['timescaledb']}" in text
+
+
+def test_query_by_group_and_area(data):
+    # --group 288 covers rows stored under 288 itself (the legacy data set's devices) and its communes
+    _, rows = both(data, "query", "series", "--group", "288", "--metric", "pm2_5", "--from",
+                   "2026-11-25T17:00:00+07:00", "--to", "2026-11-25T19:00:00+07:00", "--bucket", "30m")
+    assert [r["count"] for r in rows] == [30, 30, 30, 20]
+    _, ranking = both(data, "query", "aqi", "--area", "290")
+    assert [r["district"] for r in ranking] == [290]
+    _, silent = both(data, "query", "silent", "--minutes", "1", "--area", "290")
+    assert {r["district"] for r in silent} <= {290} and silent
+    done = subprocess.run([sys.executable, "-m", "cli.main", "query", "latest", "--group", "10507"],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "CITYSENSE_DATABASE_URL": data})
+    assert done.returncode == 2 and "not a group" in done.stderr

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from datetime import timedelta
 
+import psycopg
 import pytest
 
+import telemetry
 from storage import queries
 
 from tests.integration.storage.conftest import NOW
+
+# a commune of the former Chí Linh (290), read from the packaged CSV (not through the code under test)
+CHI_LINH_COMMUNE = next(int(line.split(",")[0]) for line in
+                        (Path(telemetry.__file__).parent / "data" / "areas" / "hai-phong-2025.csv")
+                        .read_text(encoding="utf-8").splitlines()[1:] if line.split(",")[4] == "290")
 
 
 def test_latest(data):
@@ -59,3 +67,36 @@ def test_completeness(data):
     assert devices["wl-294-01"]["expected"] == 288 and devices["wl-294-01"]["complete"] == 0
     district_288 = next(d for d in report["districts"] if d["district"] == 288)
     assert district_288["expected"] == 2880 and district_288["received"] == 122
+
+
+def test_a_group_s_queries_cover_its_communes_and_its_legacy_rows(data):
+    """Group 288 (Thành phố Hải Dương (cũ)) = its 8 communes + rows stored under 288 itself; a commune of
+    Chí Linh (290) stays out. Expected values by hand from the rows inserted here and in `data`."""
+    with psycopg.connect(data) as conn:
+        conn.execute("INSERT INTO devices (device_id, district, kind) VALUES ('aq-thd-01', 10507, 'air_quality'), "
+                     "('aq-hd-01', 10525, 'air_quality'), ('aq-cl-01', %s, 'air_quality')", (CHI_LINH_COMMUNE,))
+        for i, (device, area, value) in enumerate((("aq-thd-01", 10507, 400.0), ("aq-hd-01", 10525, 500.0),
+                                                   ("aq-cl-01", CHI_LINH_COMMUNE, 900.0))):
+            ts = NOW - timedelta(minutes=5 + i)
+            conn.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, pm2_5) "
+                         "VALUES (%s, %s, %s, 'air_quality', %s, %s)", (ts, device, area, ts, value))
+        conn.execute("INSERT INTO alerts (alert_id, district, rule, subject, state, severity, opened_at, updated_at) "
+                     "VALUES ('cl1', %s, 'aqi_bad', 'aqi', 'open', 'warning', %s, %s)",
+                     (CHI_LINH_COMMUNE, NOW, NOW))
+    with queries.connect(data) as conn:
+        assert queries.level(conn, 288) == "group" and len(queries.subtree(conn, 288)) == 9
+        # aq-288-01's measuring minutes 0..109 between NOW-2h and NOW-10min (pm2_5 = m) + 400 + 500
+        [bucket] = queries.series(conn, 288, "pm2_5", NOW - timedelta(hours=2), NOW, "2 hours")
+        assert bucket["count"] == 112 and bucket["max"] == 500.0
+        assert float(bucket["mean"]) == pytest.approx((sum(range(110)) + 400 + 500) / 112)
+        latest = {r["metric"]: r for r in queries.latest(conn, 288)}
+        assert (latest["pm2_5"]["device_id"], latest["pm2_5"]["value"]) == ("aq-thd-01", 400.0)
+        assert [a["alert_id"] for a in queries.alerts(conn, only_open=True, area=288)] == ["open1"]
+        assert [a["alert_id"] for a in queries.alerts(conn, only_open=True, area=290)] == ["cl1"]
+        assert {r["district"] for r in queries.aqi_ranking(conn, area=290)} == {290}
+        report = queries.completeness(conn, timedelta(hours=24), now=NOW, area=288)
+        assert {d["device_id"] for d in report["devices"]} >= {"aq-thd-01", "aq-hd-01"}
+        assert all(d["district"] in queries.subtree(conn, 288) for d in report["devices"])
+        # the city holds everything
+        city = queries.series(conn, 31, "pm2_5", NOW - timedelta(hours=4), NOW, "4 hours")
+        assert sum(b["count"] for b in city) == 112 + 1 + 30
