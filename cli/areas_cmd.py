@@ -25,10 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _row(areas, a) -> dict:
-    group = areas.group_of(a.code)
-    return {"code": a.code, "name": a.name, "kind": a.kind, "level": a.level.value, "parent": a.parent,
-            "group": group.code if group else None, "group_name": group.name if group else None,
-            "lat": a.lat, "lon": a.lon}
+    return {"code": a.code, **areas.describe(a.code), "kind": a.kind, "parent": a.parent, "lat": a.lat, "lon": a.lon}
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -44,8 +41,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for r in rows:
-        print(f"{r['code']:>6d}  {r['level']:8s} {r['name']:34s} {r['kind']:16s} "
-              f"{r['group_name'] or '' if r['level'] == 'commune' else ''}")
+        print(f"{r['code']:>6d}  {r['level']:8s} {r['name']:34s} {r['kind']:16s} {r['group_name'] or ''}")
     print(f"{len(rows)} areas of {areas.name}")
     return 0
 

@@ -67,11 +67,7 @@ def run_devices(args: argparse.Namespace) -> int:
 
     registry = _registry(args.registry)
     areas = AreaRegistry.configured(args.area_set)
-    named = {}
-    for code in sorted({d.district for d in registry}):
-        area, group = areas.get(code), areas.group_of(code) if code in areas else None
-        named[code] = {"name": area.name if area else None, "level": area.level.value if area else None,
-                       "group": group.code if group else None, "group_name": group.name if group else None}
+    named = {code: areas.describe(code) for code in sorted({d.district for d in registry})}
     if args.json:
         out = json.loads(registry.to_json())
         out["areas"] = {str(code): info for code, info in named.items()}

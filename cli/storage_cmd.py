@@ -115,11 +115,10 @@ def run_db(args: argparse.Namespace) -> int:
                         else "PENDING"
                     print(f"  {m['file']:32s} {state}")
         elif args.action == "seed":
+            from storage.exceptions import SeedError
             from storage.registry_db import seed
             from telemetry.areas import AreaRegistry
             from telemetry.registry_file import load_registry
-
-            from storage.exceptions import SeedError
 
             devices = load_registry(args.registry or s.registry)
             areas = AreaRegistry.configured(args.area_set)

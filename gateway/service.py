@@ -30,8 +30,8 @@ from gateway.settings import GatewaySettings
 from runtime.http import OpsServer
 from runtime.kafka_topics import ensure_topics
 from runtime.supervise import Supervisor
-from telemetry.topics import KafkaTopics, district_key
 from telemetry.areas import AreaRegistry
+from telemetry.topics import KafkaTopics, district_key
 from telemetry.validation import Accepted, ValidationPolicy, validate
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from telemetry.metrics import catalogue
 
@@ -26,19 +26,19 @@ def _metric(name: str) -> sql.Identifier:
 def subtree(conn: psycopg.Connection, code: int) -> list[int]:
     """An area and every area below it (a group: itself and its communes; the city: everything), from
     the areas table; a code the table does not know stands for itself (rows stored before seeding)."""
-    rows = conn.execute("""
+    rows = conn.cursor(row_factory=tuple_row).execute("""
         WITH RECURSIVE t AS (SELECT code FROM areas WHERE code = %(c)s
                              UNION SELECT a.code FROM areas a JOIN t ON a.parent = t.code)
         SELECT code FROM t ORDER BY code""", {"c": code}).fetchall()
-    return [r["code"] if isinstance(r, dict) else r[0] for r in rows] or [code]
+    return [r[0] for r in rows] or [code]
 
 
 def level(conn: psycopg.Connection, code: int) -> str | None:
-    row = conn.execute("SELECT level FROM areas WHERE code = %s", (code,)).fetchone()
-    return (row["level"] if isinstance(row, dict) else row[0]) if row else None
+    row = conn.cursor(row_factory=tuple_row).execute("SELECT level FROM areas WHERE code = %s", (code,)).fetchone()
+    return row[0] if row else None
 
 
-def latest(conn: psycopg.Connection, district: int) -> list[dict]:
+def latest(conn: psycopg.Connection, area: int) -> list[dict]:
     """The latest measured value of each metric in an area and the areas below it (with its time, device
     and the device's area)."""
     parts = [
@@ -47,10 +47,10 @@ def latest(conn: psycopg.Connection, district: int) -> list[dict]:
         .format(name=sql.Literal(m), col=_metric(m))
         for m in catalogue()
     ]
-    return conn.execute(sql.SQL(" UNION ALL ").join(parts), {"d": subtree(conn, district)}).fetchall()
+    return conn.execute(sql.SQL(" UNION ALL ").join(parts), {"d": subtree(conn, area)}).fetchall()
 
 
-def series(conn: psycopg.Connection, district: int, metric: str, start: datetime, end: datetime,
+def series(conn: psycopg.Connection, area: int, metric: str, start: datetime, end: datetime,
            bucket: str = "5 minutes") -> list[dict]:
     """time_bucket series of a metric over an area and the areas below it: count, min, max and the
     metric's proper mean, computed from the raw readings of all their devices (never a mean of means)."""
@@ -65,7 +65,7 @@ def series(conn: psycopg.Connection, district: int, metric: str, start: datetime
         "SELECT time_bucket(%(b)s::interval, ts) AS bucket, count({c}) AS count, min({c}) AS min, max({c}) AS max, "
         "{mean} AS mean FROM readings WHERE district = ANY(%(d)s) AND status = 'measuring' AND {c} IS NOT NULL "
         "AND ts >= %(s)s AND ts < %(e)s GROUP BY bucket ORDER BY bucket").format(c=col, mean=mean)
-    return conn.execute(query, {"b": bucket, "d": subtree(conn, district), "s": start, "e": end}).fetchall()
+    return conn.execute(query, {"b": bucket, "d": subtree(conn, area), "s": start, "e": end}).fetchall()
 
 
 def _within(conn: psycopg.Connection, area: int | None, column: str = "district") -> tuple[sql.Composable, dict]:

@@ -121,6 +121,14 @@ class AreaRegistry:
     def group_of(self, code: int) -> Area | None:
         return next((a for a in self.ancestors(code) if a.level is Level.GROUP), None)
 
+    def describe(self, code: int) -> dict:
+        """An area's name and level with its group (former district) named: what listings print.
+        A code outside the set gets None for each."""
+        area = self.get(code)
+        group = self.group_of(code) if area else None
+        return {"name": area.name if area else None, "level": area.level.value if area else None,
+                "group": group.code if group else None, "group_name": group.name if group else None}
+
     def children(self, code: int) -> list[Area]:
         return [a for a in self if a.parent == code]
 
