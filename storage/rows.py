@@ -38,29 +38,42 @@ READINGS = TableSpec(
     + ", ".join(f"{m} = COALESCE(readings.{m}, EXCLUDED.{m})" for m in (*READING_METRICS, "topic_area"))
     + ", deliveries = readings.deliveries + EXCLUDED.deliveries",
 )
+def _update(table: str, columns: tuple[str, ...], fuller: str) -> str:
+    """Upsert that replaces a stored row only by a fuller version of it (a roll-up refined as more of
+    its communes' windows closed); a replay, or an older version arriving late, changes nothing."""
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    return f"DO UPDATE SET {sets}, stored_at = now() WHERE {fuller.format(new='EXCLUDED', old=table)}"
+
+
+_AGG_VALUES = ("unit", "count", "min", "max", "sum", "mean", "excluded", "extra", "level", "parent", "areas")
 AGGREGATES = TableSpec(
     "aggregates",
     ("window_start", "window_end", "window_s", "district", "metric", "unit", "count", "min", "max", "sum", "mean",
-     "excluded", "extra"),
+     "excluded", "extra", "level", "parent", "areas"),
     ("timestamptz", "timestamptz", "int4", "int4", "text", "text", "int4", "float8", "float8", "float8", "float8",
-     "int4", "jsonb"),
-    "ON CONFLICT (district, metric, window_s, window_start) DO NOTHING",
+     "int4", "jsonb", "text", "int4", "int4"),
+    "ON CONFLICT (district, metric, window_s, window_start) "
+    + _update("aggregates", _AGG_VALUES, "{new}.count + {new}.excluded > {old}.count + {old}.excluded"),
 )
+_AQI_VALUES = ("aqi", "level_vi", "level_en", "colour", "dominant", "beyond_index", "sub_indices", "nowcast",
+               "concentrations", "level", "parent", "areas", "worst_area")
 AQI = TableSpec(
     "aqi",
     ("start", "end", "period", "district", "aqi", "level_vi", "level_en", "colour", "dominant", "beyond_index",
-     "sub_indices", "nowcast", "concentrations"),
+     "sub_indices", "nowcast", "concentrations", "level", "parent", "areas", "worst_area"),
     ("timestamptz", "timestamptz", "text", "int4", "int4", "text", "text", "int4[]", "text", "bool", "jsonb", "jsonb",
-     "jsonb"),
-    "ON CONFLICT (district, period, start) DO NOTHING",
+     "jsonb", "text", "int4", "int4", "int4"),
+    # A group's AQI only rises as its communes' hours arrive (the worst of more), and holds more areas.
+    "ON CONFLICT (district, period, start) "
+    + _update("aqi", _AQI_VALUES, "({new}.aqi, coalesce({new}.areas, 0)) > ({old}.aqi, coalesce({old}.areas, 0))"),
 )
 _STATE_RANK = "CASE {}.state WHEN 'open' THEN 0 WHEN 'update' THEN 1 ELSE 2 END"  # resolved, no_data: final
 ALERTS = TableSpec(
     "alerts",
     ("alert_id", "district", "rule", "subject", "state", "severity", "value", "peak", "threshold", "unit",
-     "opened_at", "first_window_start", "updated_at", "resolved_at"),
+     "opened_at", "first_window_start", "updated_at", "resolved_at", "level", "parent"),
     ("text", "int4", "text", "text", "text", "text", "float8", "float8", "float8", "text", "timestamptz",
-     "timestamptz", "timestamptz", "timestamptz"),
+     "timestamptz", "timestamptz", "timestamptz", "text", "int4"),
     # A later message supersedes an earlier one; a replayed older one changes nothing.
     "ON CONFLICT (alert_id) DO UPDATE SET state = EXCLUDED.state, severity = EXCLUDED.severity, "
     "value = EXCLUDED.value, peak = GREATEST(alerts.peak, EXCLUDED.peak), updated_at = EXCLUDED.updated_at, "
@@ -111,21 +124,25 @@ def reading_row(m: dict) -> tuple:
 
 def aggregate_row(m: dict) -> tuple:
     extra = {k: m[k] for k in ("arithmetic_mean", "resultant", "vehicles") if k in m}
-    return (ts(m["window_start"]), ts(m["window_end"]), m["window_s"], m["district"], m["metric"], m.get("unit"),
-            m["count"], m["min"], m["max"], m["sum"], m["mean"], m.get("excluded", 0),
-            Jsonb(extra) if extra else None)
+    return (ts(m["window_start"]), ts(m["window_end"]), m["window_s"], m.get("area", m["district"]), m["metric"],
+            m.get("unit"), m["count"], m["min"], m["max"], m["sum"], m["mean"], m.get("excluded", 0),
+            Jsonb(extra) if extra else None, m.get("level"), m.get("parent"), m.get("areas"))
 
 
 def aqi_row(m: dict) -> tuple:
-    return (ts(m["start"]), ts(m["end"]), m["period"], m["district"], m["aqi"], m["level"]["vi"], m["level"]["en"],
-            m["colour"], m.get("dominant"), m.get("beyond_index", False), Jsonb(m["sub_indices"]),
-            Jsonb(m.get("nowcast")), Jsonb(m.get("concentrations") or m.get("values")))
+    # schema 2: "level" is the area's level; the AQI's category is in "aqi_level" (schema 1: "level")
+    category = m["aqi_level"] if "aqi_level" in m else m["level"]
+    return (ts(m["start"]), ts(m["end"]), m["period"], m.get("area", m["district"]), m["aqi"], category["vi"],
+            category["en"], m["colour"], m.get("dominant"), m.get("beyond_index", False), Jsonb(m["sub_indices"]),
+            Jsonb(m.get("nowcast")), Jsonb(m.get("concentrations") or m.get("values")),
+            m.get("level") if "aqi_level" in m else None, m.get("parent"), m.get("areas"), m.get("worst_area"))
 
 
 def alert_row(m: dict) -> tuple:
-    return (m["alert_id"], m["district"], m["rule"], m["subject"], m["state"], m["severity"], m.get("value"),
-            m.get("peak"), m.get("threshold"), m.get("unit"), ts(m["opened_at"]), ts(m.get("first_window_start")),
-            ts(m["updated_at"]), ts(m.get("resolved_at")))
+    return (m["alert_id"], m.get("area", m["district"]), m["rule"], m["subject"], m["state"], m["severity"],
+            m.get("value"), m.get("peak"), m.get("threshold"), m.get("unit"), ts(m["opened_at"]),
+            ts(m.get("first_window_start")), ts(m["updated_at"]), ts(m.get("resolved_at")), m.get("level"),
+            m.get("parent"))
 
 
 def late_row(m: dict, partition: int, offset: int) -> tuple:
@@ -176,6 +193,25 @@ def dedupe_readings(rows: list[tuple]) -> list[tuple]:
                     seen[i] = row[i]
             seen[deliveries] += row[deliveries]
     return [tuple(r) for r in out.values()]
+
+
+def dedupe_versions(rows: list[tuple], key: tuple[int, ...], rank) -> list[tuple]:
+    """The fullest version of each row in a batch (ON CONFLICT DO UPDATE may not touch a row twice)."""
+    out: dict[tuple, tuple] = {}
+    for row in rows:
+        k = tuple(row[i] for i in key)
+        seen = out.get(k)
+        if seen is None or rank(row) > rank(seen):
+            out[k] = row
+    return list(out.values())
+
+
+def aggregate_rank(row: tuple) -> int:
+    return row[6] + row[11]  # count + excluded
+
+
+def aqi_rank(row: tuple) -> tuple[int, int]:
+    return row[4], row[15] or 0  # aqi, areas
 
 
 def dedupe_alerts(rows: list[tuple]) -> list[tuple]:

@@ -8,7 +8,8 @@ import logging
 import psycopg
 from psycopg import sql
 
-from storage.rows import ALERTS, READINGS, TableSpec, dedupe_alerts, dedupe_readings
+from storage.rows import (AGGREGATES, AQI, ALERTS, READINGS, TableSpec, aggregate_rank, aqi_rank, dedupe_alerts,
+                          dedupe_readings, dedupe_versions)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ class BatchWriter:
                         table_rows = dedupe_readings(table_rows)
                     elif spec is ALERTS:
                         table_rows = dedupe_alerts(table_rows)
+                    elif spec is AGGREGATES:
+                        table_rows = dedupe_versions(table_rows, (3, 4, 2, 0), aggregate_rank)
+                    elif spec is AQI:
+                        table_rows = dedupe_versions(table_rows, (3, 2, 0), aqi_rank)
                     cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
                     copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(_stage(spec), cols)
                     async with cur.copy(copy) as cp:

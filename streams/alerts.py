@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from telemetry import SCHEMA_VERSION
+from telemetry import OUTPUT_SCHEMA_VERSION
 
 
 def alert_id(district: int, rule: str, subject: str, window_start_ms: int) -> str:
@@ -110,7 +110,7 @@ def end_without_data(state: dict, district: int, now_ms: int, no_data_after_s: i
 
 def _message(district: int, obs: Observation, alert: dict, state: str) -> dict:
     return {
-        "v": SCHEMA_VERSION,
+        "v": OUTPUT_SCHEMA_VERSION,
         "alert_id": alert["id"],
         "district": district,
         "rule": obs.rule,

@@ -2,7 +2,8 @@
 
 `Processor.process(batch, states)` takes records (partition, offset, key, value) and the current
 state of each district they touch, and returns the output messages to publish and the new states
-to store. The Faust agent (streams/app.py) publishes the outputs, waits for Kafka's acks, and only
+to store. Each closed window and each hourly or daily AQI of an area is also sent, as a mergeable
+partial, to the area that rolls it up (streams/partials.py, streams/rollup.py). The Faust agent (streams/app.py) publishes the outputs, waits for Kafka's acks, and only
 then stores the states: a crash in between replays the batch, which re-emits identical messages
 (storage keeps one) and never loses a window.
 """
@@ -15,8 +16,9 @@ from datetime import datetime
 
 import orjson
 
-from streams import aggregation, aqi_tracker, evaluate, messages
+from streams import aggregation, aqi_tracker, evaluate, messages, partials
 from streams.alerts import encode, end_without_data, observe
+from streams.places import Places
 from streams.rules import Rules
 from streams.windows import WindowConfig, apply, new_state, prune_devices, watermark_ms
 from telemetry.devices import DeviceRegistry
@@ -49,8 +51,9 @@ def decode(value: bytes) -> dict | None:
 
 
 class Processor:
-    def __init__(self, topics: KafkaTopics, cfg: WindowConfig, rules: Rules, registry: DeviceRegistry) -> None:
-        self.topics, self.cfg, self.rules, self.registry = topics, cfg, rules, registry
+    def __init__(self, topics: KafkaTopics, cfg: WindowConfig, rules: Rules, registry: DeviceRegistry,
+                 places: Places) -> None:
+        self.topics, self.cfg, self.rules, self.registry, self.places = topics, cfg, rules, registry, places
         if 3600 not in cfg.sizes_s:
             raise ValueError("the hourly window (3600 s) is needed for VN_AQI")
 
@@ -75,7 +78,14 @@ class Processor:
     def _emit(self, out: BatchOutcome, topic: str, district: int, value: bytes) -> None:
         out.outputs.append((topic, district_key(district), value))
 
+    def _partial(self, out: BatchOutcome, district: int, value_of) -> None:
+        """Send a partial to the area that rolls this one up, if there is one."""
+        parent = self.places.parent(district)
+        if parent is not None:
+            out.outputs.append((self.topics.partials, district_key(parent), value_of(parent)))
+
     def _district(self, state: dict, district: int, items: list[tuple[int, dict]], out: BatchOutcome) -> None:
+        place = self.places.of(district)
         res = apply(state, district, items, self.cfg)
         out.counts["applied"] += res.applied
         out.counts["replayed_skipped"] += res.skipped_replayed
@@ -83,14 +93,15 @@ class Processor:
         out.counts["excluded_not_measuring"] += res.excluded_not_measuring
         out.counts["late"] += len(res.late)
         for late in res.late:
-            self._emit(out, self.topics.late, district, messages.late(district, late["reading"], late["watermark_ms"]))
+            self._emit(out, self.topics.late, district, messages.late(place, late["reading"], late["watermark_ms"]))
         hours: dict[int, dict[str, float]] = defaultdict(dict)
         device_windows = []
         for w in res.closed:
             if w.device is not None:
                 device_windows.append(w)
                 continue
-            self._emit(out, self.topics.aggregates, district, messages.aggregate(w))
+            self._emit(out, self.topics.aggregates, district, messages.aggregate(w, place))
+            self._partial(out, district, lambda parent, w=w: partials.window(district, parent, w))
             out.counts["windows"] += 1
             if w.size_s == 3600 and w.metric in POLLUTANTS:
                 mean = aggregation.mean(w.agg, w.metric)
@@ -111,7 +122,7 @@ class Processor:
             messages_out += end_without_data(state, district, watermark, self.rules.no_data_after_s, gone)
             out.counts["devices_pruned"] += prune_devices(state, self.cfg, watermark, gone)
         for message in messages_out:
-            self._emit(out, self.topics.alerts, district, encode(message))
+            self._emit(out, self.topics.alerts, district, encode({**message, **place}))
             out.counts["alert_messages"] += 1
 
     def _active(self, device_id: str) -> bool:
@@ -130,8 +141,11 @@ class Processor:
                 continue
             daily = aqi_tracker.daily(state, day_end - aqi_tracker.HOUR_MS)
             if daily is not None:
+                start = day_end - aqi_tracker.DAY_MS
                 self._emit(out, self.topics.aqi, district,
-                           messages.aqi(district, "day", day_end - aqi_tracker.DAY_MS, day_end, daily))
+                           messages.aqi(self.places.of(district), "day", start, day_end, daily))
+                self._partial(out, district, lambda parent: partials.aqi(district, parent, "day", start, day_end,
+                                                                         daily))
             state["daily_done_ms"] = day_end
 
     def _hour(self, state: dict, district: int, hour_start: int, means: dict[str, float], out: BatchOutcome) -> list:
@@ -139,8 +153,11 @@ class Processor:
         obs = []
         hourly = aqi_tracker.hourly(state, hour_start)
         if hourly is not None:
-            self._emit(out, self.topics.aqi, district,
-                       messages.aqi(district, "hour", hour_start, hour_start + aqi_tracker.HOUR_MS, hourly))
+            end = hour_start + aqi_tracker.HOUR_MS
+            self._emit(out, self.topics.aqi, district, messages.aqi(self.places.of(district), "hour", hour_start, end,
+                                                                    hourly))
+            self._partial(out, district, lambda parent: partials.aqi(district, parent, "hour", hour_start, end,
+                                                                     hourly))
             obs.append(evaluate.aqi_observation(self.rules, hour_start, hourly["aqi"]))
         pm_24h = {pm: aqi_tracker.rolling_24h_mean(state, pm, hour_start) for pm in ("pm2_5", "pm10")}
         obs += evaluate.pollutant_observations(self.rules, hour_start, means, pm_24h)

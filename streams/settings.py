@@ -26,6 +26,10 @@ class StreamsSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
 
     window_sizes_s: tuple[int, ...] = (60, 900, 3600)  # 3600 is needed for the hourly AQI
     allowed_lateness_s: float = 30.0
+    area_set: str = Field("hai-phong-2025", validation_alias=_shared("AREA_SET"))  # or a CSV (telemetry/areas.py)
+    # A group or the city forgets a window this long (wall clock) after its last partial; a
+    # commune's window that closes later than that is not rolled up (counted, streams/rollup.py).
+    rollup_idle_s: float = 3600.0
     session_timeout_s: float = 10.0  # a dead worker's partitions move to the others after this
     batch_size: int = 2000
     batch_within_s: float = 0.5

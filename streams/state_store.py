@@ -29,6 +29,11 @@ def state_topic(app_id: str) -> str:
     return f"{app_id}.district-state.v1"
 
 
+def rollup_state_topic(app_id: str) -> str:
+    """The roll-up stage's state (streams/rollup.py), laid out the same way over the partials topic."""
+    return f"{app_id}.rollup-state.v1"
+
+
 def applied_key(partition: int) -> bytes:
     """The key of a partition's applied mark (never a district key: those are digits)."""
     return b"__applied__:%d" % partition

@@ -84,15 +84,21 @@ class KafkaTopics:
     def late(self) -> str:
         return f"{self.prefix}.late-readings.v1"
 
+    @property
+    def partials(self) -> str:
+        """Internal to streams: each area's closed windows and AQI as mergeable partials, keyed by
+        the parent area that rolls them up (docs/streams.md)."""
+        return f"{self.prefix}.rollup-partials.v1"
+
     def partitions(self) -> dict[str, int]:
         """Partitions of each topic: 12 for what is keyed by district (12 districts; more workers than
         that cannot help), fewer for the low-volume topics."""
         return {self.readings: 12, self.aggregates: 12, self.aqi: 12, self.alerts: 12, self.late: 12,
-                self.deadletter: 3, self.security_events: 1, self.device_health: 3}
+                self.partials: 12, self.deadletter: 3, self.security_events: 1, self.device_health: 3}
 
     def all(self) -> list[str]:
         return [self.readings, self.deadletter, self.security_events, self.device_health, self.aggregates, self.aqi,
-                self.alerts, self.late]
+                self.alerts, self.late, self.partials]
 
 
 def district_key(district: int) -> bytes:

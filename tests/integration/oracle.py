@@ -6,7 +6,10 @@ direction, the vehicle-count-weighted mean for speed, the arithmetic mean otherw
 `measuring` counted as `excluded` — without any of the streams' code. `closed_by` gives each
 district's final watermark (its largest min(event time, reception time) minus the lateness): every
 window that ends by then must have been emitted. `compare_both_ways` reports windows missing from
-the stream's output, windows the stream made up, and values that differ.
+the stream's output, windows the stream made up, and values that differ. For the roll-ups of a
+group or the city, `sql_windows(rollup=…)` buckets the raw readings of all their communes together,
+`rollup_watermarks` says which of those windows every commune closed, and `fullest` keeps the
+fullest of a roll-up's versions, as storage does.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ def _iso(dt: datetime) -> str:
 
 
 def sql_windows(dsn: str, sizes_s: tuple[int, ...], *, exclude_late: bool = True,
-                districts: tuple[int, ...] | None = None) -> dict[WindowKey, dict]:
+                districts: tuple[int, ...] | None = None, rollup: dict[int, int] | None = None) -> dict[WindowKey, dict]:
+    """`rollup` {commune: ancestor}: the windows of the ancestors instead, over the raw readings of all
+    their communes (the windows a group's or the city's roll-up must equal)."""
     metrics = sql.SQL(", ").join(sql.SQL("({}, r.{})").format(sql.Literal(m), sql.Identifier(m)) for m in catalogue())
     weight = sql.SQL(" + ").join(sql.SQL("coalesce(r.{}, 0)").format(sql.Identifier(m)) for m in TRAFFIC_COUNTS)
     any_count = sql.SQL(" OR ").join(sql.SQL("r.{} IS NOT NULL").format(sql.Identifier(m)) for m in TRAFFIC_COUNTS)
@@ -36,9 +41,9 @@ def sql_windows(dsn: str, sizes_s: tuple[int, ...], *, exclude_late: bool = True
     where = sql.SQL("AND r.district = ANY(%(districts)s)") if districts else sql.SQL("")
     query = sql.SQL("""
         WITH v AS (
-            SELECT r.district, r.ts, r.status = 'measuring' AS ok, m.metric, m.value,
+            SELECT {area} AS district, r.ts, r.status = 'measuring' AS ok, m.metric, m.value,
                    CASE WHEN r.kind = 'traffic' AND ({any_count}) THEN {weight} END AS w
-            FROM readings r CROSS JOIN LATERAL (VALUES {metrics}) AS m(metric, value)
+            FROM readings r CROSS JOIN LATERAL (VALUES {metrics}) AS m(metric, value) {join}
             WHERE m.value IS NOT NULL {where} {late})
         SELECT district, metric, time_bucket(make_interval(secs => %(size)s), ts) AS start,
                count(*) FILTER (WHERE ok) AS n, count(*) FILTER (WHERE NOT ok) AS excluded,
@@ -47,13 +52,19 @@ def sql_windows(dsn: str, sizes_s: tuple[int, ...], *, exclude_late: bool = True
                10 * log(avg(power(10::float8, value / 10)) FILTER (WHERE ok)) AS energy_mean,
                sum(sin(radians(value))) FILTER (WHERE ok) AS s, sum(cos(radians(value))) FILTER (WHERE ok) AS c,
                sum(value * w) FILTER (WHERE ok AND w > 0) AS wsum, sum(w) FILTER (WHERE ok AND w > 0) AS wt
-        FROM v GROUP BY 1, 2, 3""").format(any_count=any_count, weight=weight, metrics=metrics, where=where,
-                                           late=late)
+        FROM v GROUP BY 1, 2, 3""").format(
+        any_count=any_count, weight=weight, metrics=metrics, where=where, late=late,
+        area=sql.SQL("up.ancestor" if rollup else "r.district"),
+        join=sql.SQL("JOIN unnest(%(children)s::int[], %(ancestors)s::int[]) AS up(child, ancestor) "
+                     "ON up.child = r.district") if rollup else sql.SQL(""))
+    up = list((rollup or {}).items())
     out: dict[WindowKey, dict] = {}
     with psycopg.connect(dsn) as conn:
         for size in sizes_s:
             for (district, metric, start, n, excluded, lo, hi, total, mean, energy, s, c, wsum,
-                 wt) in conn.execute(query, {"size": size, "districts": list(districts or [])}):
+                 wt) in conn.execute(query, {
+                    "size": size, "districts": list(districts or []), "children": [c for c, _ in up],
+                    "ancestors": [a for _, a in up]}):
                 if n == 0:
                     mean = None
                 elif metric == "noise_laeq":
@@ -75,9 +86,30 @@ def closed_by(dsn: str, lateness_s: float) -> dict[int, datetime]:
             "SELECT district, max(least(ts, received_at)) FROM readings GROUP BY 1")}
 
 
+def rollup_watermarks(watermarks: dict[int, datetime], rollup: dict[int, int]) -> dict[int, datetime]:
+    """What an ancestor must have complete: the windows every one of its communes with readings closed."""
+    out: dict[int, datetime] = {}
+    for child, ancestor in rollup.items():
+        if child in watermarks:
+            out[ancestor] = min(out.get(ancestor, watermarks[child]), watermarks[child])
+    return out
+
+
+def fullest(emitted: list[dict]) -> list[dict]:
+    """The fullest version of each roll-up window (what storage keeps: most readings)."""
+    best: dict[WindowKey, dict] = {}
+    for msg in emitted:
+        key = (msg["district"], msg["metric"], msg["window_s"], msg["window_start"])
+        if key not in best or msg["count"] + msg["excluded"] > best[key]["count"] + best[key]["excluded"]:
+            best[key] = msg
+    return list(best.values())
+
+
 def compare_both_ways(expected: dict[WindowKey, dict], emitted: list[dict], watermarks: dict[int, datetime],
-                      rel_tol: float = 1e-9) -> list[str]:
-    """Differences between the oracle's windows and the emitted aggregates (empty when equal)."""
+                      rel_tol: float = 1e-9, closed_only: bool = False) -> list[str]:
+    """Differences between the oracle's windows and the emitted aggregates (empty when equal).
+    `closed_only`: values compared only for the windows the watermark closed (a roll-up's window
+    still open in one of its communes holds part of its readings); made-up windows are caught anyway."""
     seen: dict[WindowKey, dict] = {}
     problems = []
     for msg in emitted:
@@ -90,6 +122,8 @@ def compare_both_ways(expected: dict[WindowKey, dict], emitted: list[dict], wate
         if want is None:
             problems.append(f"{key}: emitted, but the stored readings hold no such window")
             continue
+        if closed_only and (key[0] not in watermarks or want["end"] > watermarks[key[0]]):
+            continue
         for field in ("count", "min", "max", "sum", "mean", "excluded"):
             a, b = want.get(field), msg.get(field)
             if (a is None) != (b is None) or (a is not None and not math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-6)):
@@ -99,6 +133,24 @@ def compare_both_ways(expected: dict[WindowKey, dict], emitted: list[dict], wate
         if key not in seen and wm is not None and want["end"] <= wm:
             problems.append(f"{key}: closed by the watermark ({_iso(wm)}) but never emitted")
     return problems
+
+
+def rollup_map(areas, level: str) -> dict[int, int]:
+    """{commune: its ancestor at `level`} of an area set (telemetry/areas.AreaRegistry)."""
+    return {c.code: next(a.code for a in areas.ancestors(c.code) if a.level.value == level)
+            for c in areas.communes() if any(a.level.value == level for a in areas.ancestors(c.code))}
+
+
+def check_rollups(dsn: str, sizes_s: tuple[int, ...], emitted: list[dict], watermarks: dict[int, datetime],
+                  areas, level: str) -> tuple[list[str], int]:
+    """(problems, windows compared) of the roll-ups at `level` against SQL over the raw readings."""
+    rollup = rollup_map(areas, level)
+    expected = sql_windows(dsn, sizes_s, rollup=rollup)
+    ups = rollup_watermarks(watermarks, rollup)
+    mine = fullest([m for m in emitted if m.get("level") == level])
+    problems = compare_both_ways(expected, mine, ups, closed_only=True)
+    compared = sum(1 for k, w in expected.items() if k[0] in ups and w["end"] <= ups[k[0]])
+    return problems, compared
 
 
 def load_readings(dsn: str, readings: list[dict], late: list[dict]) -> None:

@@ -8,18 +8,19 @@ from pathlib import Path
 
 from storage.registry_db import seed
 from telemetry.devices import DeviceRegistry
-from telemetry.areas import AreaRegistry
+from telemetry.areas import DEFAULT_SET, AreaRegistry
 from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, wait_for
 
 
 @contextmanager
 def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access, kafka_bootstrap: str,
-                     registry: DeviceRegistry, **extra_env: str):
-    """Yields {"dsn", "root", "procs", "ports", "env"}; every process is stopped afterwards."""
+                     registry: DeviceRegistry, area_set: str = DEFAULT_SET, **extra_env: str):
+    """Yields {"dsn", "root", "procs", "ports", "env"}; every process is stopped afterwards. Every
+    service and the seed use `area_set`."""
     registry.write(tmp_path / "devices.json")
     procs = []
     with fresh_database(database_url, f"e2e_{unique}") as dsn:
-        seed(dsn, AreaRegistry.named(), registry)
+        seed(dsn, AreaRegistry.named(area_set), registry)
         root = f"e2e{unique}"
         env = {**mqtt_access.gateway_env(),
                "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CITYSENSE_DATABASE_URL": dsn,
@@ -28,6 +29,7 @@ def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access
                "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "300",
                "CITYSENSE_STREAMS_APP_ID": f"e2e-streams-{unique}", "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"),
                "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2", "CITYSENSE_STORAGE_GROUP_ID": f"e2e-sink-{unique}",
+               "CITYSENSE_AREA_SET": area_set,
                **extra_env}
         ports = {}
         try:

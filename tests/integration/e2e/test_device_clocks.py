@@ -1,5 +1,5 @@
-"""Device clocks in real time, through the whole platform: in one district, one device 2 min fast,
-one 3 min slow and one honest publish every 5 s for four minutes. Every honest reading is in its
+"""Device clocks in real time, through the whole platform: in one commune (Phường Thành Đông, 10507),
+one device 2 min fast, one 3 min slow and one honest publish every 5 s for four minutes. Every honest reading is in its
 windows with exact counts (expected from what was published, compared both ways), the slow
 device's readings alone are late, and the gateway reports both wrong clocks as device health
 (topic, metric, `citysense audit`)."""
@@ -34,7 +34,7 @@ def minute(ts: datetime) -> datetime:
 
 @pytest.mark.timeout(600)
 async def test_wrong_clocks_make_no_honest_reading_late(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap):
-    registry = DeviceRegistry([Device(device_id=d, district=288, kind="air_quality") for d in DEVICES])
+    registry = DeviceRegistry([Device(device_id=d, district=10507, kind="air_quality") for d in DEVICES])
     with running_platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap, registry,
                           CITYSENSE_GATEWAY_CLOCK_INTERVAL_S="10") as p:
         pub = Publisher(*mqtt_access.service, f"clk-{unique}", *mqtt_access.bridge)
@@ -47,7 +47,7 @@ async def test_wrong_clocks_make_no_honest_reading_late(tmp_path, unique, databa
             for device, (metric, offset_s) in DEVICES.items():
                 ts = last_real + timedelta(seconds=offset_s)
                 published[device].append(ts)
-                pub.publish(uplink_topic(288, device, p["root"]),
+                pub.publish(uplink_topic(10507, device, p["root"]),
                             json.dumps({"ts": ts.isoformat(), "seq": tick, "metrics": {metric: 10.0 + tick}}))
         pub.wait_all()
         pub.close()
@@ -60,7 +60,7 @@ async def test_wrong_clocks_make_no_honest_reading_late(tmp_path, unique, databa
         def windows(metric: str) -> dict[datetime, int]:
             with psycopg.connect(dsn) as conn:
                 return dict(conn.execute("SELECT window_start, count FROM aggregates WHERE window_s = 60 AND "
-                                         "metric = %s AND district = 288", (metric,)).fetchall())
+                                         "metric = %s AND district = 10507", (metric,)).fetchall())
 
         wait_for(lambda: set(expected) <= set(windows("pm2_5")), 60, what="the honest device's minute windows stored")
         got = windows("pm2_5")

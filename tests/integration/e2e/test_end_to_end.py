@@ -14,9 +14,10 @@ import psycopg
 import pytest
 
 from stack.broker_auth import local_access
-from tests.integration.oracle import closed_by, compare_both_ways, sql_windows
+from tests.integration.oracle import check_rollups, closed_by, compare_both_ways, sql_windows
 from streams.windows import WindowConfig
 from tests.aqi_by_hand import hourly as hand_hourly
+from telemetry.areas import LEGACY_SET, AreaRegistry
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.topics import uplink_topic
 from tests.integration.e2e.conftest import running_platform
@@ -34,8 +35,9 @@ def platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap, stack
     # the two devices that publish with their own credentials below, provisioned before anything
     # runs (a new account reloads the broker by restarting it)
     passwords = local_access(stack_settings, ["aq-291-01", "nz-291-01"]).devices
+    # the legacy set: districts 288, 290, 291 of Hải Dương before the 2025 merger, province 30
     with running_platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap,
-                          DeviceRegistry([*REGISTRY, *EXTRA])) as p:
+                          DeviceRegistry([*REGISTRY, *EXTRA]), area_set=LEGACY_SET) as p:
         yield {**p, "passwords": passwords}
 
 
@@ -104,6 +106,15 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
                                                                     "WHERE district IN (288, 290)")]
     assert compare_both_ways(expected, emitted, watermarks) == []
     assert len(must_close) > 500 and {k[1] for k in must_close} >= {"pm2_5", "noise_laeq", "avg_speed"}
+    # The province's roll-up (30), as stored: equal to SQL over the raw readings of its districts.
+    stored_rollups = [{"district": d, "metric": m, "window_s": w, "window_start": s.isoformat().replace("+00:00", "Z"),
+                       "count": c, "min": lo, "max": hi, "sum": sm, "mean": mean, "excluded": ex, "level": lv}
+                      for d, m, w, s, c, lo, hi, sm, mean, ex, lv in rows(
+                          dsn, "SELECT district, metric, window_s, window_start, count, min, max, sum, mean, excluded, "
+                               "level FROM aggregates WHERE level = 'city'")]
+    problems, compared = check_rollups(dsn, CFG.sizes_s, stored_rollups, watermarks, AreaRegistry.named(LEGACY_SET),
+                                       "city")
+    assert problems == [] and compared > 200  # up to when 291's one reading at t0 + 30 min closed its windows
     hourly_pm = {r[0]: r[1] for r in rows(dsn, "SELECT window_start, mean FROM aggregates WHERE district = 288 "
                                                "AND metric = 'pm2_5' AND window_s = 3600")}
     assert [hourly_pm[t0 + timedelta(hours=h)] for h in range(HOURS)] == PM_BY_HOUR
@@ -115,6 +126,9 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
         history.insert(0, PM_BY_HOUR[h])
         want.append(hand_hourly({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0}))
     assert aqi == want[1:]
+    # The province's hourly AQI: its worst district's (288 is the only one with an hourly PM series).
+    assert rows(dsn, "SELECT aqi, worst_area, level, areas FROM aqi WHERE district = 30 AND period = 'hour' "
+                     "ORDER BY start") == [(a, 288, "city", 1) for a in want[1:]]
 
     # Alerts: one AQI alert (its later state stored), congestion opened and resolved on the counter.
     [(state, peak)] = rows(dsn, "SELECT state, peak FROM alerts WHERE rule = 'aqi_bad'")

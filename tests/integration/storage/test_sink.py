@@ -140,3 +140,39 @@ async def test_postgresql_restart_while_writing_loses_and_doubles_nothing(sink_e
     assert (rows, distinct, lo, hi) == (total, total, 0, total - 1)
     assert "unavailable" in proc.log_file.read_text(), "the sink should have seen the outage"
     assert proc.stop() == 0
+
+
+def rollup_version(count: int, areas: int, mean: float) -> dict:
+    """A group's window as the roll-up stage refines it (schema 2)."""
+    return {**aggregate(0), "v": 2, "district": 288, "area": 288, "level": "group", "parent": 31, "count": count,
+            "sum": mean * count, "mean": mean, "areas": areas}
+
+
+def rollup_aqi(aqi: int, areas: int, worst: int) -> dict:
+    return {"v": 2, "district": 288, "area": 288, "level": "group", "parent": 31, "period": "hour", "start": z(T0),
+            "end": z(T0 + timedelta(hours=1)), "aqi": aqi, "aqi_level": {"vi": "Kém", "en": "Poor"},
+            "colour": [255, 126, 0], "dominant": "pm2_5", "sub_indices": {"pm2_5": aqi}, "nowcast": {"pm2_5": 60.0},
+            "beyond_index": False, "health": None, "concentrations": {"pm2_5": 60.0}, "areas": areas,
+            "worst_area": worst}
+
+
+async def test_the_fullest_version_of_a_roll_up_is_kept_whatever_the_order(sink_env):
+    env = sink_env
+    t = env.topics
+    proc, port = env.start()
+    # versions of one group window (2, then 3 communes) and of its hourly AQI: the thinner stored
+    # first, then the fuller with a repeat of the thinner in one batch, then the thinner once more
+    thin = [(10, 20.0, 2, "group", 31)], [(120, 2, 10507, "group", "Kém")]
+    full = [(15, 22.0, 3, "group", 31)], [(160, 3, 10532, "group", "Kém")]
+    for step, (aggregates, aqi) in enumerate((([rollup_version(10, 2, 20.0)], [rollup_aqi(120, 2, 10507)]),
+                            ([rollup_version(15, 3, 22.0), rollup_version(10, 2, 20.0)],
+                             [rollup_aqi(160, 3, 10532), rollup_aqi(120, 2, 10507)]),
+                            ([rollup_version(10, 2, 20.0)], [rollup_aqi(120, 2, 10507)]))):
+        await env.produce(t.aggregates, aggregates, key=b"288")
+        await env.produce(t.aqi, aqi, key=b"288")
+        await env.settled([t.aggregates, t.aqi])
+        with psycopg.connect(env.dsn) as conn:
+            stored = conn.execute("SELECT count, mean, areas, level, parent FROM aggregates").fetchall()
+            stored_aqi = conn.execute("SELECT aqi, areas, worst_area, level, level_vi FROM aqi").fetchall()
+        assert (stored, stored_aqi) == (thin if step == 0 else full), step
+    assert proc.stop() == 0

@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from runtime.kafka_topics import ensure_topics
+from telemetry.areas import LEGACY_SET
 from telemetry.topics import KafkaTopics, district_key
 from tests.integration.helpers import ServiceProcess, free_port, http_get, metric_value, uncommitted, wait_for
 
@@ -39,7 +40,9 @@ class StreamsEnv:
         env = {"CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": self.kafka, "CITYSENSE_STREAMS_TOPIC_PREFIX": prefix,
                "CITYSENSE_STREAMS_READINGS_TOPIC": self.readings_topic, "CITYSENSE_STREAMS_APP_ID": app,
                "CITYSENSE_STREAMS_METRICS_PORT": str(port), "CITYSENSE_STREAMS_DATA_DIR": str(self.tmp / name),
-               "CITYSENSE_STREAMS_REGISTRY": str(self.registry), "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2"}
+               "CITYSENSE_STREAMS_REGISTRY": str(self.registry), "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2",
+               # the scenario's districts 288 and 290 are communes of the legacy set (province 30)
+               "CITYSENSE_STREAMS_AREA_SET": LEGACY_SET}
         proc = ServiceProcess(["streams"], env, self.tmp / f"{name}.log").start()
         self.processes.append(proc)
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90,

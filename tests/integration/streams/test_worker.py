@@ -13,12 +13,14 @@ import pytest
 from streams.windows import WindowConfig
 from tests.aqi_by_hand import hourly as hand_hourly
 from tests.integration.helpers import fresh_database, read_topic, values, wait_for
-from tests.integration.oracle import closed_by, compare_both_ways, load_readings, sql_windows
+from telemetry.areas import LEGACY_SET, AreaRegistry
+from tests.integration.oracle import check_rollups, closed_by, compare_both_ways, fullest, load_readings, sql_windows
 
 from .conftest import topics
 from .scenario import HOURS, PM_BY_HOUR, base_time, build
 
 CFG = WindowConfig(sizes_s=(60, 900, 3600), lateness_s=30)
+LEGACY = AreaRegistry.named(LEGACY_SET)
 
 
 def z(dt: datetime) -> str:
@@ -38,10 +40,12 @@ async def outputs(env, prefix: str, expect_aggregates: int) -> dict[str, list[di
     """Everything the workers published (read until quiet: a count would stop early when a takeover
     re-emitted identical windows, and make windows look lost that are in the topic)."""
     t = topics(prefix)
-    aggregates = values(await read_topic(env.kafka, t.aggregates, timeout=90, quiet=3))
+    everything = values(await read_topic(env.kafka, t.aggregates, timeout=90, quiet=3))
+    aggregates = [m for m in everything if m["level"] == "commune"]
     assert len(aggregates) >= expect_aggregates, f"only {len(aggregates)} aggregates published"
     return {
         "aggregates": aggregates,
+        "rollups": [m for m in everything if m["level"] != "commune"],
         "aqi": values(await read_topic(env.kafka, t.aqi, timeout=30, quiet=3)),
         "alerts": values(await read_topic(env.kafka, t.alerts, timeout=30, quiet=3)),
         "late": values(await read_topic(env.kafka, t.late, timeout=30, quiet=3)),
@@ -73,6 +77,10 @@ async def test_fixed_scenario_gives_exact_results(streams_env, oracle_db):
     assert compare_both_ways(expected, out["aggregates"], watermarks) == []
     keys = [(m["district"], m["metric"], m["window_s"], m["window_start"]) for m in out["aggregates"]]
     assert len(keys) == len(set(keys))
+    # The province (30) rolls its two districts up: equal to SQL over the raw readings of both.
+    problems, compared = check_rollups(oracle_db, CFG.sizes_s, out["rollups"], watermarks, LEGACY, "city")
+    assert problems == [] and compared > 500
+    assert {(m["area"], m["parent"]) for m in out["rollups"]} == {(30, None)}
 
     # Values checked by hand, independently of the windowing code.
     by_key = {(m["district"], m["metric"], m["window_s"], m["window_start"]): m for m in out["aggregates"]}
@@ -91,7 +99,7 @@ async def test_fixed_scenario_gives_exact_results(streams_env, oracle_db):
     assert sorted(m["reading"]["seq"] for m in out["late"]) == [10_000, 10_001, 10_002]
 
     # Hourly AQI from the hourly means (NowCast over the hours so far).
-    hourly = sorted((m for m in out["aqi"] if m["period"] == "hour" and m["district"] == 288),
+    hourly = sorted((m for m in out["aqi"] if m["period"] == "hour" and m["area"] == 288),
                     key=lambda m: m["start"])
     history: list[float] = []
     got = []
@@ -100,6 +108,9 @@ async def test_fixed_scenario_gives_exact_results(streams_env, oracle_db):
         expected_aqi = hand_hourly({"pm2_5": history[:12], "pm10": [50.0] * len(history)}, {"o3": 60.0})
         got.append(expected_aqi)
     assert [m["aqi"] for m in hourly] == got[1:]  # the first hour has no NowCast (needs 2 of 3 hours)
+    # The province's hourly AQI is its worst district's (288: the only one measuring air), naming it.
+    city = sorted((m for m in fullest_aqi(out["aqi"], "city") if m["period"] == "hour"), key=lambda m: m["start"])
+    assert [(m["aqi"], m["worst_area"], m["areas"]) for m in city] == [(a, 288, 1) for a in got[1:]]
 
     # The AQI alert: opens above 150, is re-notified every hour (renotify_s 3600) while above 140
     # (NowCast lags behind the hourly means), resolves at or below 140; one alert id throughout.
@@ -141,6 +152,8 @@ async def test_worker_killed_mid_window_loses_and_doubles_nothing(streams_env, o
     # Both ways: a window lost, a window made up, or a duplicate that differs is a failure.
     problems = compare_both_ways(expected, out["aggregates"], watermarks)
     assert problems == [], f"{len(problems)} problems, e.g. {problems[:5]}"
+    problems, compared = check_rollups(oracle_db, CFG.sizes_s, out["rollups"], watermarks, LEGACY, "city")
+    assert problems == [] and compared > 500, f"roll-ups: {len(problems)} problems, e.g. {problems[:5]}"
     keys = [(m["district"], m["metric"], m["window_s"], m["window_start"]) for m in out["aggregates"]]
     print(f"\n{len(set(keys))} windows ({len(must_close)} closed by the watermark), {len(keys) - len(set(keys))} "
           f"identical duplicates re-emitted after the kill (storage keeps one: unique key district+metric+window)")
@@ -153,6 +166,16 @@ async def wait_until_committed(env, app: str, timeout: float = 30.0) -> None:
     while left := await env.uncommitted(app):
         assert asyncio.get_running_loop().time() < deadline, f"{app} never committed (committed, end): {left}"
         await asyncio.sleep(1.0)
+
+
+def fullest_aqi(messages: list[dict], level: str) -> list[dict]:
+    best: dict[tuple, dict] = {}
+    for m in messages:
+        if m["level"] == level:
+            key = (m["area"], m["period"], m["start"])
+            if key not in best or (m["aqi"], m.get("areas") or 0) > (best[key]["aqi"], best[key].get("areas") or 0):
+                best[key] = m
+    return list(best.values())
 
 
 async def test_two_workers_give_the_same_output_as_one(streams_env, oracle_db):
@@ -171,6 +194,10 @@ async def test_two_workers_give_the_same_output_as_one(streams_env, oracle_db):
     def canon(msgs):  # the set of distinct messages (a rebalance may repeat an identical one)
         return sorted({json.dumps(m, sort_keys=True) for m in msgs})
 
-    for kind in ("aggregates", "aqi", "alerts", "late"):
+    for kind in ("aggregates", "alerts", "late"):
         assert canon(pair[kind]) == canon(solo[kind]), kind
+    # roll-ups: the versions depend on how batches fell; the fullest of each are the same
+    assert canon(fullest(pair["rollups"])) == canon(fullest(solo["rollups"]))
+    for level in ("commune", "city"):
+        assert canon(fullest_aqi(pair["aqi"], level)) == canon(fullest_aqi(solo["aqi"], level)), level
     assert len(solo["aggregates"]) > 2000 and solo["alerts"] and solo["aqi"] and solo["late"]

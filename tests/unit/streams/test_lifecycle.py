@@ -3,15 +3,18 @@ no_data, devices that leave the registry, and a district state that stays bounde
 
 import orjson
 
+from streams.places import Places
 from streams.processor import Processor
 from streams.rules import Rules
 from streams.windows import WindowConfig
+from telemetry.areas import LEGACY_SET, AreaRegistry
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.topics import KafkaTopics
 
 from .readings import r
 
 TOPICS = KafkaTopics("t")
+PLACES = Places(AreaRegistry.named(LEGACY_SET))  # districts 288, 290, … are its communes
 CFG = WindowConfig(sizes_s=(60, 3600), lateness_s=30)
 H = 3600
 
@@ -22,7 +25,7 @@ def encode(reading: dict) -> bytes:
 
 class District:
     def __init__(self, registry: DeviceRegistry, rules: Rules = Rules()) -> None:
-        self.proc = Processor(TOPICS, CFG, rules, registry)
+        self.proc = Processor(TOPICS, CFG, rules, registry, PLACES)
         self.states: dict = {}
         self.offset = 0
 

@@ -5,15 +5,18 @@ import json
 import orjson
 import pytest
 
+from streams.places import Places
 from streams.processor import Processor
 from streams.rules import Rules
 from streams.windows import WindowConfig
+from telemetry.areas import LEGACY_SET, AreaRegistry
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.topics import KafkaTopics
 
 from .readings import r
 
 TOPICS = KafkaTopics("t")
+PLACES = Places(AreaRegistry.named(LEGACY_SET))  # districts 288, 290, … are its communes
 REGISTRY = DeviceRegistry([
     Device(device_id="aq-288-01", district=288, kind="air_quality"),
     Device(device_id="wl-288-01", district=288, kind="water_level", flood_threshold_cm=450),
@@ -26,14 +29,15 @@ def encode(reading: dict) -> bytes:
 
 
 def run(readings, proc=None, states=None):
-    proc = proc or Processor(TOPICS, CFG, Rules(), REGISTRY)
+    proc = proc or Processor(TOPICS, CFG, Rules(), REGISTRY, PLACES)
     states = states if states is not None else {}
     batch = [(0, i, b"288", encode(x)) for i, x in enumerate(readings)]
     out = proc.process(batch, states)
     states.update(out.states)
     by_topic = {}
     for topic, key, value in out.outputs:
-        assert key == b"288"
+        # every output keyed by its area; partials by the area that rolls it up (the province, 30)
+        assert key == (b"30" if topic == TOPICS.partials else b"288")
         by_topic.setdefault(topic, []).append(json.loads(value))
     return by_topic, out
 
@@ -99,7 +103,7 @@ def test_flood_alert_per_gauge_with_hysteresis():
 
 
 def test_batch_replayed_after_a_crash_changes_nothing():
-    proc = Processor(TOPICS, CFG, Rules(), REGISTRY)
+    proc = Processor(TOPICS, CFG, Rules(), REGISTRY, PLACES)
     readings = [r(s, {"pm2_5": 20}) for s in range(0, 300, 10)]
     states = {}
     first, _ = run(readings, proc, states)

@@ -86,5 +86,5 @@ def test_topics():
         parse_uplink("citysense/v1/288/+/telemetry")
     assert district_key(288) == b"288"
     topics = KafkaTopics("test")
-    assert topics.readings == "test.readings.v1" and len(set(topics.all())) == 8
+    assert topics.readings == "test.readings.v1" and len(set(topics.all())) == 9
     assert topics.device_health == "test.device-health.v1"
