@@ -1,9 +1,12 @@
-"""`citysense demo`: the whole platform on a simulated province, then a table of what it saw.
+"""`citysense demo`: the whole platform on today's simulated city (the 114 communes of Hải Phòng),
+then the tables of what it saw.
 
 Brings the local stack up, migrates, writes the simulated fleet's registry (file and database),
 starts a gateway, a streams worker and a sink (topics and consumer groups of their own for this
 run), publishes an accelerated day (24 h of simulated time in about two minutes), waits until
-everything is stored, prints the table, and stops what it started unless --keep-running.
+everything is stored, prints one row per former district (group), the city, the ten worst communes
+and the totals, and stops what it started unless --keep-running. A simulated day in two minutes
+is 12 minutes of event time per wall second: the demo's windows are 15 minutes and an hour.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ DEMO_DB = "citysense_demo"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the whole platform on a simulated province and print what it saw")
+    p = sub.add_parser("demo", help="run the whole platform on today's simulated city and print what it saw")
     p.add_argument("--sim-hours", type=float, default=24)
     p.add_argument("--wall-seconds", type=float, default=120)
     p.add_argument("--keep-running", action="store_true", help="leave gateway, streams and sink running")
@@ -58,7 +61,7 @@ def _wait(check, timeout: float, what: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import psycopg
 
-    from cli.demo_report import district_rows, render
+    from cli.demo_report import group_rows, render, report_hour, worst_communes
     from simulators.fleet import build_fleet
     from simulators.province import SimConfig
     from simulators.runner import run_accelerated
@@ -91,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
            "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "600",
            # A day in two minutes: a few hundred ms of delivery jitter is minutes of event time.
            "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "900", "CITYSENSE_STREAMS_APP_ID": f"demo-streams-{run_id}",
+           "CITYSENSE_STREAMS_WINDOW_SIZES_S": "[900, 3600]",
            "CITYSENSE_STREAMS_DATA_DIR": str(stack.root / "streams"), "CITYSENSE_STORAGE_GROUP_ID": f"demo-sink-{run_id}",
            "CITYSENSE_STORAGE_SINK_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_sink:citysense_sink@")}
     stack.logs.mkdir(parents=True, exist_ok=True)
@@ -118,14 +122,27 @@ def run(args: argparse.Namespace) -> int:
         while time.monotonic() < deadline and not expected <= keys:
             time.sleep(1)
             keys = stored_keys()
-        time.sleep(3)  # the last windows, AQI and alerts
+        # the last windows, AQI and alerts, and the roll-ups after them: until nothing changes for 3 s
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            def outputs() -> tuple:
+                return conn.execute("SELECT (SELECT count(*) FROM aggregates), (SELECT coalesce(sum(count), 0) "
+                                    "FROM aggregates), (SELECT coalesce(sum(areas), 0) FROM aqi), "
+                                    "(SELECT count(*) FROM alerts)").fetchone()
+            last, quiet_since, deadline = outputs(), time.monotonic(), time.monotonic() + 60
+            while time.monotonic() - quiet_since < 3 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                now = outputs()
+                if now != last:
+                    last, quiet_since = now, time.monotonic()
         with psycopg.connect(dsn) as conn:
-            rows = [tuple(r) for r in district_rows(conn, since)]
+            hour = report_hour(conn, since)
+            groups, worst = group_rows(conn, since, hour), worst_communes(conn, hour)
             rejected = dict(conn.execute("SELECT reason, count(*) FROM deadletters WHERE stored_at >= %s GROUP BY 1",
                                          (since,)).fetchall())
         lost = len(expected - keys)
         print("6/6 what the operations centre sees:\n")
-        print(render(rows, report.as_dict(), len(keys & expected), lost, rejected, colour=not args.no_colour))
+        print(render(hour, groups, worst, report.as_dict(), len(keys & expected), lost, rejected,
+                     colour=not args.no_colour))
         print(f"\nthe demo took {time.monotonic() - started:.0f} s; its data: {stack.database_url_display.rsplit('/', 1)[0]}"
               f"/{DEMO_DB} (e.g. CITYSENSE_DATABASE_URL=… citysense query aqi)")
         return 0 if lost == 0 else 1

@@ -1,13 +1,28 @@
-"""The demo's closing table: per district, hourly AQI in its colour, dominant pollutant, PM2.5,
-traffic volume and mean speed, open alerts; then the totals (published, stored, rejected, lost)."""
+"""The demo's closing tables, for the last hour every commune's AQI covers: one row per former
+district (group) — the hourly AQI of its worst commune and which, PM2.5, traffic volume and mean
+speed, open alerts; the city's line; the ten worst communes; then the totals (published, stored,
+rejected, lost)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 
 RESET = "\x1b[0m"
+LOCAL = timezone(timedelta(hours=7))
+
+_HOUR_AQI = "LEFT JOIN aqi a ON a.district = {code} AND a.period = 'hour' AND a.start = %(hour)s"
+
+
+def report_hour(conn: psycopg.Connection, since: datetime) -> datetime | None:
+    """The latest hour with as many communes' AQI as any hour had (the last hours of the simulated
+    day close only in the communes whose devices spoke after them)."""
+    row = conn.execute("""
+        WITH h AS (SELECT start, count(*) AS n FROM aqi WHERE level = 'commune' AND period = 'hour'
+                     AND stored_at >= %(since)s GROUP BY start)
+        SELECT max(start) FROM h WHERE n = (SELECT max(n) FROM h)""", {"since": since}).fetchone()
+    return row[0] if row else None
 
 
 def coloured(text: str, rgb: list[int] | tuple[int, int, int]) -> str:
@@ -16,45 +31,76 @@ def coloured(text: str, rgb: list[int] | tuple[int, int, int]) -> str:
     return f"\x1b[48;2;{r};{g};{b}m\x1b[{fg}m{text}{RESET}"
 
 
-def district_rows(conn: psycopg.Connection, since: datetime) -> list[dict]:
-    return conn.execute("""
-        SELECT d.code, d.name,
-               a.aqi, a.level_vi, a.level_en, a.colour, a.dominant, (a.concentrations->>'pm2_5')::float AS pm25,
+def group_rows(conn: psycopg.Connection, since: datetime, hour: datetime | None) -> list[tuple]:
+    """Groups with devices below them, then the city: (code, name, level, aqi, level_vi, level_en, colour,
+    dominant, worst commune's name, PM2.5 of the hour, vehicles of the day, mean speed, open alerts)."""
+    return [tuple(r) for r in conn.execute(f"""
+        SELECT g.code, g.name, g.level, a.aqi, a.level_vi, a.level_en, a.colour, a.dominant, w.name,
+               (SELECT mean FROM aggregates WHERE district = g.code AND metric = 'pm2_5' AND window_s = 3600
+                  AND window_start = %(hour)s) AS pm25,
                t.vehicles, t.speed,
-               (SELECT count(*) FROM alerts x WHERE x.district = d.code AND x.resolved_at IS NULL
-                  AND x.stored_at >= %(since)s) AS open_alerts
-        FROM areas d
-        LEFT JOIN LATERAL (SELECT * FROM aqi WHERE district = d.code AND period = 'hour' AND stored_at >= %(since)s
-                           ORDER BY start DESC LIMIT 1) a ON true
+               (SELECT count(*) FROM alerts x JOIN areas c ON c.code = x.district
+                 WHERE (c.parent = g.code OR g.level = 'city') AND x.resolved_at IS NULL
+                   AND x.stored_at >= %(since)s) AS open_alerts
+        FROM areas g
+        {_HOUR_AQI.format(code="g.code")}
+        LEFT JOIN areas w ON w.code = a.worst_area
         LEFT JOIN LATERAL (
             SELECT sum(sum) FILTER (WHERE metric LIKE 'vehicles_%%') AS vehicles,
                    sum(mean * (extra->>'vehicles')::float) FILTER (WHERE metric = 'avg_speed')
                      / nullif(sum((extra->>'vehicles')::float) FILTER (WHERE metric = 'avg_speed'), 0) AS speed
-            FROM aggregates WHERE district = d.code AND window_s = 3600 AND stored_at >= %(since)s) t ON true
-        WHERE EXISTS (SELECT FROM devices v WHERE v.district = d.code)
-        ORDER BY d.code""", {"since": since}).fetchall()
+            FROM aggregates WHERE district = g.code AND window_s = 3600 AND stored_at >= %(since)s) t ON true
+        WHERE g.level IN ('group', 'city')
+          AND EXISTS (SELECT FROM devices v JOIN areas c ON c.code = v.district
+                      WHERE c.parent = g.code OR g.level = 'city')
+        ORDER BY g.level = 'city', g.code""", {"since": since, "hour": hour})]
 
 
-def render(rows: list[tuple], sim_report: dict, stored: int, lost: int, rejected: dict[str, int],
-           colour: bool = True) -> str:
-    lines = []
-    head = f"{'district':28s} {'hourly AQI':24s} {'dominant':9s} {'PM2.5':>7s} {'vehicles':>9s} {'speed':>6s} {'alerts':>6s}"
-    lines.append(head)
+def worst_communes(conn: psycopg.Connection, hour: datetime | None, n: int = 10) -> list[tuple]:
+    """(code, name, group name, aqi, level_vi, level_en, colour, dominant, PM2.5) of the n communes
+    with the highest AQI in that hour."""
+    return [tuple(r) for r in conn.execute(f"""
+        SELECT c.code, c.name, g.name, a.aqi, a.level_vi, a.level_en, a.colour, a.dominant,
+               (a.concentrations->>'pm2_5')::float
+        FROM areas c LEFT JOIN areas g ON g.code = c.parent
+        {_HOUR_AQI.format(code="c.code")}
+        WHERE c.level = 'commune' AND a.aqi IS NOT NULL
+        ORDER BY a.aqi DESC, c.code LIMIT %(n)s""", {"hour": hour, "n": n})]
+
+
+def _aqi(aqi, level_vi, level_en, rgb, colour: bool, width: int = 24) -> str:
+    if aqi is None:
+        return f"{'–':>3s} {'no data':{width - 4}s}"
+    label = f"{aqi:>3d} {level_vi} / {level_en}"
+    return coloured(f"{label:{width}s}", rgb) if colour else f"{label:{width}s}"
+
+
+def _num(value, fmt: str) -> str:
+    return format(value, fmt) if value is not None else "–"
+
+
+def render(hour: datetime | None, groups: list[tuple], worst: list[tuple], sim_report: dict, stored: int,
+           lost: int, rejected: dict[str, int], colour: bool = True) -> str:
+    local = hour.astimezone(LOCAL) if hour else None
+    lines = [f"the hour {local:%Y-%m-%d %H:00}–{(local + timedelta(hours=1)):%H:00} (UTC+7)" if local
+             else "no hour with an AQI", ""]
+    head = (f"{'former district (group)':28s} {'hourly AQI (worst commune)':24s} {'worst commune':22s} "
+            f"{'dominant':8s} {'PM2.5':>6s} {'vehicles':>9s} {'speed':>5s} {'alerts':>6s}")
+    lines += [head, "─" * len(head)]
+    for code, name, level, aqi, lvi, len_, rgb, dominant, worst_name, pm25, vehicles, speed, alerts in groups:
+        if level == "city":
+            lines.append("─" * len(head))
+        lines.append(f"{name[:28]:28s} {_aqi(aqi, lvi, len_, rgb, colour)} {(worst_name or '–')[:22]:22s} "
+                     f"{dominant or '–':8s} {_num(pm25, '.1f'):>6s} {_num(vehicles, ',.0f'):>9s} "
+                     f"{_num(speed, '.1f'):>5s} {alerts:>6d}")
     lines.append("─" * len(head))
-    for code, name, aqi, level_vi, level_en, rgb, dominant, pm25, vehicles, speed, open_alerts in rows:
-        if aqi is None:
-            aqi_text = f"{'–':>3s} {'no data':20s}"
-        else:
-            label = f"{aqi:>3d} {level_vi} / {level_en}"
-            aqi_text = coloured(f"{label:24s}", rgb) if colour else f"{label:24s}"
-        lines.append(f"{name[:28]:28s} {aqi_text if aqi is not None else f'{aqi_text:24s}'} {dominant or '–':9s} "
-                     f"{(f'{pm25:.1f}' if pm25 is not None else '–'):>7s} "
-                     f"{(f'{vehicles:,.0f}' if vehicles is not None else '–'):>9s} "
-                     f"{(f'{speed:.1f}' if speed is not None else '–'):>6s} {open_alerts:>6d}")
-    lines.append("─" * len(head))
-    lines.append("PM2.5: µg/m³, latest hourly mean; vehicles: counted over the simulated day; speed: km/h, "
-                 "vehicle-weighted")
+    lines.append("AQI: the hour's VN_AQI of the group's worst commune; PM2.5: µg/m³, the group's hourly mean over all "
+                 "its stations; vehicles: counted over the simulated day; speed: km/h, vehicle-weighted")
+    lines += ["", "the ten worst communes in that hour:"]
+    for code, name, group, aqi, lvi, len_, rgb, dominant, pm25 in worst:
+        lines.append(f"  {code:>5d} {name[:26]:26s} {(group or '')[:28]:28s} {_aqi(aqi, lvi, len_, rgb, colour)} "
+                     f"{dominant or '–':8s} PM2.5 {_num(pm25, '.1f')}")
     rej = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items(), key=lambda kv: -kv[1])) or "none"
-    lines.append(f"published {sim_report['published']:,} (acked by the broker {sim_report['acked_by_broker']:,}) · "
-                 f"stored {stored:,} · rejected {sum(rejected.values()):,} ({rej}) · lost {lost}")
+    lines += ["", f"published {sim_report['published']:,} (acked by the broker {sim_report['acked_by_broker']:,}) · "
+                  f"stored {stored:,} · rejected {sum(rejected.values()):,} ({rej}) · lost {lost}"]
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Publish over MQTT with paho at QoS 1 and count what the broker acknowledged: one connection per
 device with its own credentials (the broker lets a device publish only to its own topic), and the
 bridge account for traffic that names no provisioned device (unknown devices, malformed topics:
-what an integration forwarding for others would send; the gateway rejects it with a reason)."""
+what an integration forwarding for others would send; the gateway rejects it with a reason). The
+device connections share one network thread (simulators/netloop.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import time
 
 import paho.mqtt.client as mqtt
 
+from simulators.netloop import NetworkLoop
+
 
 class Publisher:
     def __init__(self, host: str, port: int, client_id: str, username: str | None = None,
-                 password: str | None = None, max_inflight: int = 1000, ca_file: str | None = None) -> None:
+                 password: str | None = None, max_inflight: int = 1000, ca_file: str | None = None,
+                 loop: NetworkLoop | None = None) -> None:
+        self.loop = loop
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
         if username:
             self.client.username_pw_set(username, password)
@@ -28,8 +33,11 @@ class Publisher:
         self._connected = threading.Event()
         self.client.on_connect = lambda c, u, f, rc, p: self._connected.set() if not rc.is_failure else None
         self.client.on_publish = self._on_publish
+        if loop is not None:
+            loop.attach(self.client)
         self.client.connect(host, port, keepalive=30)
-        self.client.loop_start()
+        if loop is None:
+            self.client.loop_start()
         if not self._connected.wait(15):
             raise ConnectionError(f"the simulator could not connect to MQTT {host}:{port} as {username!r}: is the "
                                   "broker up and the account provisioned (`citysense stack status`, "
@@ -56,7 +64,8 @@ class Publisher:
 
     def close(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        if self.loop is None:
+            self.client.loop_stop()
 
 
 class PublisherPool:
@@ -68,6 +77,7 @@ class PublisherPool:
         self.by_device: dict[str, Publisher] = {}
         self.bridge: Publisher | None = None
         self.via_bridge = 0
+        self.loop = NetworkLoop()
 
     def _for(self, topic: str) -> Publisher:
         parts = topic.split("/")
@@ -75,7 +85,8 @@ class PublisherPool:
         if device in self.access.devices:
             if device not in self.by_device:
                 self.by_device[device] = Publisher(*self.access.device, client_id=device, username=device,
-                                                   password=self.access.devices[device], max_inflight=100)
+                                                   password=self.access.devices[device], max_inflight=100,
+                                                   loop=self.loop)
             return self.by_device[device]
         if self.bridge is None:
             self.bridge = Publisher(*self.access.service, client_id=self.client_id, username=self.access.bridge[0],
@@ -108,3 +119,5 @@ class PublisherPool:
     def close(self) -> None:
         for p in self._all():
             p.close()
+        time.sleep(0.2)  # the loop writes the DISCONNECTs
+        self.loop.close()

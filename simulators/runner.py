@@ -70,7 +70,7 @@ def run_timed(registry: DeviceRegistry, access, *, start: datetime, end: datetim
     province = Province(registry, cfg)
     report = Report(mode, sim_start=start.isoformat(), sim_end=end.isoformat())
     pub = PublisherPool(access, client_id)
-    policy = ValidationPolicy(topic_root=cfg.topic_root)
+    policy = ValidationPolicy(topic_root=cfg.topic_root, areas=province.areas)  # the gateway's rules
     factor = (end - start).total_seconds() / wall_s
     t0 = time.monotonic()
     last_progress = 0.0

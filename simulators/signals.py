@@ -42,6 +42,8 @@ class DeviceSignal:
         self.device = device
         self.rng = random.Random(f"{seed}:{device.device_id}")
         self.base = self.rng.uniform(0.85, 1.2)  # this site's own level
+        if "khu công nghiệp" in (device.name or ""):  # a station at an industrial zone or port (fleet.py)
+            self.base *= 1.4
         self.rain_mm_h = 0.0
         self.water_cm = (device.flood_threshold_cm or 450) * self.rng.uniform(0.55, 0.7)
         self.storm_at: float | None = None

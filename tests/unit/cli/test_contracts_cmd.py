@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timezone
 
+from telemetry.resources import data_path
+
+# the packaged sample registry, whatever this machine's default registry holds (a demo rewrites it)
+ENV = {**os.environ, "CITYSENSE_REGISTRY": str(data_path("devices.sample.json"))}
+
 
 def run(*args: str, stdin: bytes = b"") -> tuple[int, dict | list]:
-    out = subprocess.run([sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, timeout=60,
+                         env=ENV)
     return out.returncode, json.loads(out.stdout)
 
 

@@ -2,26 +2,51 @@
 
 from datetime import datetime, timedelta, timezone
 
-from simulators.fleet import build_fleet, load_fleet
+from simulators.fleet import build_fleet, legacy_fleet, load_fleet
 from simulators.province import Province, SimConfig
 from simulators.signals import DeviceSignal, traffic_level
-from telemetry.districts import DistrictRegistry
+from telemetry.areas import LEGACY_SET, AreaRegistry, Level
 from telemetry.metrics import SensorKind
-from telemetry.validation import Accepted, validate
+from telemetry.validation import Accepted, ValidationPolicy, validate
 
 LOCAL = timezone(timedelta(hours=7))
 
 
-def test_fleet_covers_every_district_and_kind_with_more_in_cities():
+AREAS = AreaRegistry.named()
+
+
+def test_fleet_covers_every_commune_with_air_and_each_kind_where_it_belongs():
     fleet = build_fleet()
-    per_district = {d.code: [x for x in fleet if x.district == d.code] for d in DistrictRegistry.default()}
-    assert all(per_district.values())
+    communes = AREAS.communes()
+    assert len(communes) == 114
+    air = {x.district for x in fleet if x.kind is SensorKind.AIR_QUALITY}
+    assert air == {c.code for c in communes}
     assert {x.kind for x in fleet} == set(SensorKind)
-    assert len(per_district[288]) > len(per_district[291]) and len(per_district[290]) > len(per_district[300])
+    per = {c.code: [x for x in fleet if x.district == c.code] for c in communes}
+    wards = [c.code for c in communes if c.kind == "phường"]
+    rural = [c.code for c in communes if c.kind == "xã" and AREAS.group_of(c.code).code not in (290, 292, 293, 295,
+                                                                                                 306, 311, 312, 317)]
+    def air_in(code: int) -> int:
+        return sum(1 for x in per[code] if x.kind is SensorKind.AIR_QUALITY)
+
+    assert min(map(air_in, wards)) >= 2 and max(map(air_in, rural)) == 1  # more in the urban wards
+    assert all(any(x.kind is SensorKind.NOISE for x in per[w]) for w in wards)
+    groups = {AREAS.group_of(x.district).code for x in fleet if x.kind is SensorKind.WEATHER}
+    assert groups == {g.code for g in AREAS.at_level(Level.GROUP)}
     assert any(x.zone and x.zone.value == "special" for x in fleet)
     assert all(x.flood_threshold_cm for x in fleet if x.kind is SensorKind.WATER_LEVEL)
-    assert {x.road for x in fleet if x.road} >= {"QL5", "QL18", "QL37", "QL38", "QL10"}
-    assert len(load_fleet(500)) == 500
+    assert {x.river for x in fleet if x.river} >= {"Cấm", "Lạch Tray", "Văn Úc", "Thái Bình", "Kinh Thầy", "Luộc", "Sặt"}
+    assert {x.road for x in fleet if x.road} >= {"QL5", "QL10", "QL18", "QL37", "QL38", "QL17B", "CT.04"}
+    # each device stands inside its own commune's boundary (two communes share one in the source data:
+    # Cẩm Giang and Cẩm Giàng)
+    assert all(x.district in [a.code for a in AREAS.locate(x.lat, x.lon)] for x in fleet)
+    assert len(load_fleet(500)) == 500 and {x.district for x in load_fleet(500)} == {c.code for c in communes}
+
+
+def test_the_legacy_set_still_has_a_fleet():
+    fleet = legacy_fleet()
+    assert {x.district for x in fleet} == {c.code for c in AreaRegistry.named(LEGACY_SET).communes()}
+    assert {x.kind for x in fleet} == set(SensorKind)
 
 
 def test_rush_hours_and_quiet_nights():
@@ -51,8 +76,11 @@ def test_same_seed_same_messages_and_every_message_is_classified():
     msgs = list(Province(fleet, SimConfig(seed=3, hostile_share=0.05)).messages(start, end))
     hostile = [m for m in msgs if m.kind != "valid"]
     assert 0.03 < len(hostile) / len(msgs) < 0.07
+    policy = ValidationPolicy(areas=AREAS)
     for m in hostile:
-        assert not isinstance(validate(m.topic, m.payload, fleet, received_at=end), Accepted), m.kind
-    formats = {validate(m.topic, m.payload, fleet, received_at=end).format for m in msgs[:2000] if m.kind == "valid"
-               and isinstance(validate(m.topic, m.payload, fleet, received_at=end), Accepted)}
-    assert {f.value for f in formats} == {"native", "senml", "ngsi-ld"}
+        assert not isinstance(validate(m.topic, m.payload, fleet, received_at=end, policy=policy), Accepted), m.kind
+    valid = [v for m in msgs if m.kind == "valid"
+             and isinstance(v := validate(m.topic, m.payload, fleet, received_at=end, policy=policy), Accepted)]
+    assert {v.format.value for v in valid} == {"native", "senml", "ngsi-ld"}
+    legacy = {r.device_id for v in valid for r in v.readings if r.topic_area is not None}
+    assert 0.02 * len(fleet) < len(legacy) < 0.1 * len(fleet) and len(valid) > 0.9 * (len(msgs) - len(hostile))  # devices still on their former district's topic
