@@ -142,10 +142,10 @@ def rollup_map(areas, level: str) -> dict[int, int]:
 
 
 def check_rollups(dsn: str, sizes_s: tuple[int, ...], emitted: list[dict], watermarks: dict[int, datetime],
-                  areas, level: str) -> tuple[list[str], int]:
+                  areas, level: str, exclude_late: bool = True) -> tuple[list[str], int]:
     """(problems, windows compared) of the roll-ups at `level` against SQL over the raw readings."""
     rollup = rollup_map(areas, level)
-    expected = sql_windows(dsn, sizes_s, rollup=rollup)
+    expected = sql_windows(dsn, sizes_s, rollup=rollup, exclude_late=exclude_late)
     ups = rollup_watermarks(watermarks, rollup)
     mine = fullest([m for m in emitted if m.get("level") == level])
     problems = compare_both_ways(expected, mine, ups, closed_only=True)

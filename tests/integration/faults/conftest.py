@@ -14,7 +14,8 @@ from telemetry.devices import Device, DeviceRegistry
 from telemetry.areas import AreaRegistry
 from tests.integration.helpers import ServiceProcess, fresh_database, free_port, http_get, wait_for
 
-DISTRICTS = [288, *range(290, 301)]
+# one commune in each former district of Hải Dương (groups 288, 290–300 of hai-phong-2025)
+DISTRICTS = [AreaRegistry.named().communes_under(g)[0].code for g in (288, *range(290, 301))]
 RESULTS: list[dict] = []
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from stack import kafka, mosquitto, postgres
 from streams.messages import iso
-from tests.integration.oracle import closed_by, compare_both_ways, sql_windows
+from telemetry.areas import AreaRegistry
+from tests.integration.oracle import check_rollups, closed_by, compare_both_ways, sql_windows
 
 from .conftest import RESULTS
 from .diagnosis import exit_status, explain
@@ -72,12 +73,13 @@ def stored_readings(dsn: str) -> list[dict]:
              "metrics": {m: v for m, v in zip(METRICS, r[6:]) if v is not None}} for r in rows]
 
 
-def stored_aggregates(dsn: str) -> list[dict]:
+def stored_aggregates(dsn: str, level: str = "commune") -> list[dict]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("""SELECT district, metric, window_s, extract(epoch FROM window_start) * 1000,
-                                      count, min, max, sum, mean, excluded FROM aggregates""").fetchall()
+                                      count, min, max, sum, mean, excluded FROM aggregates WHERE level = %s""",
+                            (level,)).fetchall()
     return [{"district": r[0], "metric": r[1], "window_s": r[2], "window_start": iso(int(round(r[3]))), "count": r[4],
-             "min": r[5], "max": r[6], "sum": r[7], "mean": r[8], "excluded": r[9]} for r in rows]
+             "min": r[5], "max": r[6], "sum": r[7], "mean": r[8], "excluded": r[9], "level": level} for r in rows]
 
 
 def wait_stored(dsn: str, target: int, timeout_s: float) -> float | None:
@@ -118,8 +120,12 @@ def test_nothing_lost_nothing_doubled(platform, stack_settings, kafka_bootstrap,
     # there. Lateness is 600 s of event time; a late duplicate (a redelivery after its window closed)
     # is the same reading, so late ones are not excluded.
     emitted = stored_aggregates(platform.dsn)
-    wrong = compare_both_ways(sql_windows(platform.dsn, (60, 900, 3600), exclude_late=False), emitted,
-                              closed_by(platform.dsn, 600))
+    watermarks = closed_by(platform.dsn, 600)
+    wrong = compare_both_ways(sql_windows(platform.dsn, (60, 900, 3600), exclude_late=False), emitted, watermarks)
+    # the roll-ups of the former districts and the city, as stored after the fault: equal to SQL too
+    for level in ("group", "city"):
+        wrong += check_rollups(platform.dsn, (60, 900, 3600), stored_aggregates(platform.dsn, level), watermarks,
+                               AreaRegistry.named(), level, exclude_late=False)[0]
     RESULTS.append({"fault": fault, "published": len(published), "stored": len(readings), "missing": len(missing),
                     "extra": len(extra), "redelivered": redelivered, "windows": len(emitted),
                     "wrong_windows": len(wrong), "recovery_s": recovery if recovery is not None else float("nan")})
