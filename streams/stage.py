@@ -19,8 +19,11 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 from faust.types import TP
+
+from runtime.retry import Backoff
 
 from streams import state_store
 from streams.continuity import Continuity
@@ -71,19 +74,32 @@ class Stage:
             self.states.pop(key, None)
         self.continuity.forget(partition)
 
+    async def _until_done(self, what: str, call):
+        """Kafka's answer to `call()`, however long Kafka is away: a stage cannot go on without it (an
+        exception here would end the Faust agent, and with it the stage, for good)."""
+        backoff = Backoff(0.5, 5.0)
+        while True:
+            try:
+                return await call()
+            except KafkaError as exc:
+                logger.warning("%s: %s failed (%s); retrying", self.source, what, exc)
+                await backoff.wait()
+
     async def load(self, partitions: set[int]) -> None:
         for p in sorted(partitions - set(self.owned)):
-            loaded, mark = await state_store.load_partition(self.kafka, self.state_topic, p)
+            loaded, mark = await self._until_done(f"loading the state of partition {p}", lambda p=p: (
+                state_store.load_partition(self.kafka, self.state_topic, p)))
+            if mark is None:  # nothing applied yet: everything from the log's start
+                mark = (await self._until_done("reading the log start", lambda p=p: self.offsets.starts({p})))[p] - 1
             self.states.update(loaded)
             self.owned[p] = set(loaded)
-            # nothing applied yet: everything from the log's start
-            self.continuity.expected[p] = mark + 1 if mark is not None else (await self.offsets.starts({p}))[p]
+            self.continuity.expected[p] = mark + 1
             self.delivered_at[p] = time.monotonic()
             logger.info("%s, partition %d: loaded %d states; resuming at offset %d", self.source, p, len(loaded),
                         self.continuity.expected[p])
 
     async def seek_back(self, partition: int, offset: int) -> None:
-        start = (await self.offsets.starts({partition}))[partition]
+        start = (await self._until_done("reading the log start", lambda: self.offsets.starts({partition})))[partition]
         if start > offset:  # retention deleted them: no seek can bring them back
             logger.error("partition %d of %s: offsets %d..%d were deleted by Kafka's retention before they were "
                          "applied; resuming at %d", partition, self.source, offset, start - 1, start)

@@ -53,8 +53,8 @@ def split(latest: dict[bytes, bytes | None], partition: int) -> tuple[dict[bytes
 async def load_partition(kafka: dict, topic: str, partition: int) -> tuple[dict[bytes, dict], int | None]:
     """Read one partition of the state topic to its end offset (`kafka`: StreamsSettings.kafka_client)."""
     consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None)
-    await consumer.start()
     try:
+        await consumer.start()
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
         await consumer.seek_to_beginning(tp)
