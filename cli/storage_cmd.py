@@ -63,10 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _scope(p)
     p = qs.add_parser("rejects", help="dead-letter counts by reason")
     p.add_argument("--since", type=duration, default=timedelta(hours=1))
+    _scope(p)
     p = qs.add_parser("quarantine", help="records the database refused (error, Kafka coordinates)")
     p.add_argument("--since", type=duration, default=timedelta(hours=24))
-    p = qs.add_parser("completeness", help="share of expected readings received, per device and district")
+    p = qs.add_parser("completeness", help="share of expected readings received, per device and area")
     p.add_argument("--since", type=duration, default=timedelta(hours=24))
+    p.add_argument("--hourly", action="store_true", help="per commune and whole hour instead")
     _scope(p)
     for parser in qs.choices.values():
         parser.add_argument("--json", action="store_true")
@@ -189,9 +191,11 @@ def run_query(args: argparse.Namespace) -> int:
         elif args.what == "silent":
             rows = queries.silent(conn, args.minutes, area=area)
         elif args.what == "rejects":
-            rows = queries.rejects(conn, args.since)
+            rows = queries.rejects(conn, args.since, area=area)
         elif args.what == "quarantine":
             rows = queries.quarantine(conn, args.since)
+        elif args.hourly:
+            rows = queries.completeness_hourly(conn, args.since, area=area)
         else:
             rows = queries.completeness(conn, args.since, area=area)
     _print(rows, args.json)

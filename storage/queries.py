@@ -111,12 +111,16 @@ def silent(conn: psycopg.Connection, minutes: float, now: datetime | None = None
         ORDER BY r.last_seen NULLS FIRST, d.device_id""").format(where), {"now": now, "m": minutes, **params}).fetchall()
 
 
-def rejects(conn: psycopg.Connection, since: timedelta, now: datetime | None = None) -> list[dict]:
+def rejects(conn: psycopg.Connection, since: timedelta, now: datetime | None = None,
+            area: int | None = None) -> list[dict]:
+    """Dead letters by reason; under `area`: those whose topic named an area below it (a legacy topic
+    names the group; a reject whose topic named no area is in no area)."""
     now = now or datetime.now(timezone.utc)
-    return conn.execute("""
+    where, params = _within(conn, area)
+    return conn.execute(sql.SQL("""
         SELECT reason, count(*) AS count, count(DISTINCT device_id) AS devices, max(received_at) AS last
-        FROM deadletters WHERE received_at > %s GROUP BY reason ORDER BY count DESC, reason""",
-                        (now - since,)).fetchall()
+        FROM deadletters WHERE received_at > %(from)s AND {} GROUP BY reason ORDER BY count DESC, reason""")
+                        .format(where), {"from": now - since, **params}).fetchall()
 
 
 def quarantine(conn: psycopg.Connection, since: timedelta, now: datetime | None = None) -> list[dict]:
@@ -126,6 +130,46 @@ def quarantine(conn: psycopg.Connection, since: timedelta, now: datetime | None 
         SELECT quarantined_at, topic, kafka_partition, kafka_offset, target_table, device_id, sqlstate, error
         FROM quarantine WHERE quarantined_at > %s ORDER BY quarantined_at DESC, topic, kafka_partition, kafka_offset""",
                         (now - since,)).fetchall()
+
+
+# Shared with the API (api/routers/quality.py): the read model's one definition of "expected".
+COMPLETENESS_HOURLY = """
+    WITH dev AS (SELECT d.device_id, d.district, 3600 / d.interval_s AS per_hour FROM devices d
+                 WHERE d.status = 'active' AND (%(within)s::int[] IS NULL OR d.district = ANY(%(within)s))),
+         got AS (SELECT r.device_id, date_trunc('hour', r.ts) AS hour, count(DISTINCT r.ts) AS n
+                 FROM readings r JOIN dev USING (device_id)
+                 WHERE r.ts >= %(first)s AND r.ts < %(last)s + interval '1 hour' GROUP BY 1, 2)
+    SELECT h.hour, d.district AS area, count(*) AS devices, sum(d.per_hour)::int AS expected,
+           sum(least(coalesce(g.n, 0), d.per_hour))::int AS received
+    FROM generate_series(%(first)s::timestamptz, %(last)s::timestamptz, interval '1 hour') AS h(hour)
+    CROSS JOIN dev d LEFT JOIN got g ON g.device_id = d.device_id AND g.hour = h.hour
+    GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
+def whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The first and the last whole hour within [start, end)."""
+    first = start.replace(minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(hours=1)
+    return first, end.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+
+def with_share(rows: list[dict]) -> list[dict]:
+    for r in rows:
+        r["complete"] = round(r["received"] / r["expected"], 4) if r["expected"] else None
+    return rows
+
+
+def completeness_hourly(conn: psycopg.Connection, since: timedelta, now: datetime | None = None,
+                        area: int | None = None) -> list[dict]:
+    """Per commune (the devices' areas) and whole hour of the span: readings received against those
+    expected from each active device's interval (3600 / interval_s an hour; a device's repeats of one
+    instant count once, and no device counts beyond its expected), and the share complete — "đủ"
+    of the IOC's "đúng, đủ, sạch, sống"."""
+    now = now or datetime.now(timezone.utc)
+    first, last = whole_hours(now - since, now)
+    within = subtree(conn, area) if area is not None else None
+    return with_share(conn.execute(COMPLETENESS_HOURLY, {"within": within, "first": first, "last": last}).fetchall())
 
 
 def completeness(conn: psycopg.Connection, since: timedelta, now: datetime | None = None,

@@ -79,6 +79,20 @@ def test_query_completeness(data):
     assert {r[0] for r in table_rows(text)} == {"288", "290", "294"}  # one row per district
 
 
+def test_query_completeness_hourly_and_rejects_of_an_area(data):
+    # the data set is days old: its hours are in the last 30 days; 288's devices aq-288-01 (a reading
+    # a minute from 10:00 to 12:00 on 2026-11-25) and nz-288-01 (two at 11:56, 11:57)
+    text, rows = both(data, "query", "completeness", "--hourly", "--since", "30d", "--group", "288")
+    got = {(r["hour"], r["area"]): (r["expected"], r["received"]) for r in rows}
+    assert got[("2026-11-25 10:00:00+00:00", 288)] == (120, 60)
+    assert got[("2026-11-25 11:00:00+00:00", 288)] == (120, 62)
+    assert got[("2026-11-25 09:00:00+00:00", 288)] == (120, 0)
+    assert {r["area"] for r in rows} == {288} and len(table_rows(text)) == len(rows)
+    text, rows = both(data, "query", "rejects", "--since", "3650d", "--area", "288")
+    assert rows == []  # the data set's dead letters name no area
+    assert text.strip() == "(nothing)"
+
+
 def test_audit(data):
     text, report = both(data, "audit", "--since", "3650d")
     devices = {d["device_id"]: d for d in report}

@@ -100,3 +100,45 @@ def test_a_group_s_queries_cover_its_communes_and_its_legacy_rows(data):
         # the city holds everything
         city = queries.series(conn, 31, "pm2_5", NOW - timedelta(hours=4), NOW, "4 hours")
         assert sum(b["count"] for b in city) == 112 + 1 + 30
+
+
+def test_completeness_per_commune_and_hour_and_rejects_per_area(data):
+    """By hand: devices of two communes of group 288 and one of Chí Linh; NOW = 12:00, so the whole
+    hours of the last 3 h are 09:00, 10:00, 11:00."""
+    with psycopg.connect(data) as conn:
+        conn.execute("INSERT INTO devices (device_id, district, kind, interval_s) VALUES "
+                     "('aq-c1', 10507, 'air_quality', 300), ('wl-c1', 10507, 'water_level', 600), "
+                     "('aq-c2', 10525, 'air_quality', 300), ('aq-c3', %s, 'air_quality', 300)", (CHI_LINH_COMMUNE,))
+        rows = []
+        for minute in range(0, 180, 5):  # aq-c1: every 5 min for 3 h, but none in the 10:00 hour
+            if not 60 <= minute < 120:
+                rows.append(("aq-c1", 10507, NOW - timedelta(hours=3) + timedelta(minutes=minute)))
+        for minute in range(0, 60, 10):  # wl-c1: 11:00 complete, plus a repeat of one instant (counted once)
+            rows.append(("wl-c1", 10507, NOW - timedelta(hours=1) + timedelta(minutes=minute)))
+        rows.append(("aq-c2", 10525, NOW - timedelta(minutes=30)))  # one reading in 11:00
+        rows += [("aq-c3", CHI_LINH_COMMUNE, NOW - timedelta(minutes=m)) for m in range(5, 65, 5)]
+        for device, area, ts in rows:
+            conn.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, pm2_5) "
+                         "VALUES (%s, %s, %s, 'air_quality', %s, 1)", (ts, device, area, ts))
+        conn.execute("INSERT INTO readings (ts, device_id, district, kind, status, received_at) "
+                     "VALUES (%s, 'wl-c1', 10507, 'water_level', 'calibrating', %s)",
+                     (NOW - timedelta(hours=1), NOW - timedelta(hours=1)))
+        for i, (topic_area, reason) in enumerate(((10507, "out_of_range"), (288, "district_mismatch"),
+                                                  (CHI_LINH_COMMUNE, "out_of_range"))):
+            conn.execute("INSERT INTO deadletters (received_at, reason, message, mqtt_topic, device_id, district, "
+                         "payload, payload_bytes, payload_truncated, payload_sha256, kafka_partition, kafka_offset) "
+                         "VALUES (%s, %s, 'm', 't', 'x', %s, '\\x00', 1, false, %s, 1, %s)",
+                         (NOW - timedelta(minutes=3), reason, topic_area, f"h{i}", i))
+    with queries.connect(data) as conn:
+        hourly = queries.completeness_hourly(conn, timedelta(hours=3), now=NOW, area=288)
+        got = {(r["hour"].hour, r["area"]): (r["devices"], r["expected"], r["received"]) for r in hourly}
+        rejects = {r["reason"]: r["count"] for r in queries.rejects(conn, timedelta(hours=1), now=NOW, area=288)}
+        chi_linh = {r["reason"]: r["count"] for r in queries.rejects(conn, timedelta(hours=1), now=NOW, area=290)}
+    # 10507: aq-c1 (12 an hour) + wl-c1 (6 an hour); 10525: aq-c2 (12); and under 288 itself the fixture's
+    # district-era devices aq-288-01 (a reading a minute since 10:00) and nz-288-01 (two at 11:56, 11:57)
+    assert got[(9, 288)] == (2, 120, 0) and got[(10, 288)] == (2, 120, 60) and got[(11, 288)] == (2, 120, 62)
+    assert got[(9, 10507)] == (2, 18, 12) and got[(10, 10507)] == (2, 18, 0) and got[(11, 10507)] == (2, 18, 18)
+    assert got[(9, 10525)] == (1, 12, 0) and got[(11, 10525)] == (1, 12, 1)
+    assert {area for _, area in got} == {288, 10507, 10525}  # Chí Linh's commune is outside group 288
+    assert next(r["complete"] for r in hourly if r["hour"].hour == 11 and r["area"] == 10525) == round(1 / 12, 4)
+    assert rejects == {"out_of_range": 1, "district_mismatch": 1} and chi_linh == {"out_of_range": 1}
