@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the whole platform on today's simulated city and print what it saw")
     p.add_argument("--sim-hours", type=float, default=24)
     p.add_argument("--wall-seconds", type=float, default=120)
-    p.add_argument("--keep-running", action="store_true", help="leave gateway, streams and sink running")
+    p.add_argument("--keep-running", action="store_true", help="leave gateway, streams, sink and API running")
     p.add_argument("--no-colour", action="store_true")
     p.set_defaults(func=run)
 
@@ -61,6 +61,7 @@ def _wait(check, timeout: float, what: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import psycopg
 
+    from api import keys as api_keys
     from cli.demo_report import group_rows, render, report_hour, worst_communes
     from simulators.fleet import build_fleet
     from simulators.province import SimConfig
@@ -96,13 +97,17 @@ def run(args: argparse.Namespace) -> int:
            "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "900", "CITYSENSE_STREAMS_APP_ID": f"demo-streams-{run_id}",
            "CITYSENSE_STREAMS_WINDOW_SIZES_S": "[900, 3600]",
            "CITYSENSE_STREAMS_DATA_DIR": str(stack.root / "streams"), "CITYSENSE_STORAGE_GROUP_ID": f"demo-sink-{run_id}",
-           "CITYSENSE_STORAGE_SINK_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_sink:citysense_sink@")}
+           "CITYSENSE_STORAGE_SINK_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_sink:citysense_sink@"),
+           "CITYSENSE_API_READ_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_ro:citysense_ro@"),
+           "CITYSENSE_API_ACTIONS_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_api:citysense_api@")}
     stack.logs.mkdir(parents=True, exist_ok=True)
-    print(f"3/6 gateway, streams and sink (logs {stack.logs}/demo-*.log) …", flush=True)
-    procs = {name: _service(name, [name], env, stack.logs, stack.run) for name in ("gateway", "streams", "sink")}
+    print(f"3/6 gateway, streams, sink and API (logs {stack.logs}/demo-*.log) …", flush=True)
+    procs = {name: _service(name, [name], env, stack.logs, stack.run) for name in ("gateway", "streams", "sink", "api")}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _, viewer_key = api_keys.create(conn, "demo viewer", api_keys.Role.VIEWER)
     since = datetime.now(timezone.utc)
     try:
-        for name, mport in (("gateway", 19101), ("streams", 19102), ("sink", 19103)):
+        for name, mport in (("gateway", 19101), ("streams", 19102), ("sink", 19103), ("api", 19104)):
             _wait(lambda: _healthy(mport) or procs[name].poll() is not None, 120, f"{name} healthy")
             if procs[name].poll() is not None:
                 print(f"the {name} exited: see {stack.logs}/demo-{name}.log", file=sys.stderr)
@@ -143,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
         print("6/6 what the operations centre sees:\n")
         print(render(hour, groups, worst, report.as_dict(), len(keys & expected), lost, rejected,
                      colour=not args.no_colour))
+        print(f"\nthe API: http://127.0.0.1:19104/api/v1/areas/31 (OpenAPI /api/v1/openapi.json), with the header "
+              f"Authorization: Bearer {viewer_key}" + ("" if args.keep_running else
+                                                       " — running until the demo ends; --keep-running keeps it"))
         print(f"\nthe demo took {time.monotonic() - started:.0f} s; its data: {stack.database_url_display.rsplit('/', 1)[0]}"
               f"/{DEMO_DB} (e.g. CITYSENSE_DATABASE_URL=… citysense query aqi)")
         return 0 if lost == 0 else 1

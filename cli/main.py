@@ -10,7 +10,8 @@ import select
 import sys
 
 # Each subcommand lives in its own module with a `register(subparsers)` function.
-COMMAND_MODULES = ["cli.stack_cmd", "cli.contracts_cmd", "cli.areas_cmd", "cli.services_cmd", "cli.storage_cmd", "cli.simulate_cmd", "cli.demo_cmd"]
+COMMAND_MODULES = ["cli.stack_cmd", "cli.contracts_cmd", "cli.areas_cmd", "cli.services_cmd", "cli.storage_cmd", "cli.simulate_cmd", "cli.demo_cmd",
+                   "cli.api_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -159,11 +159,12 @@ def ensure_role_and_database(settings: StackSettings) -> None:
             sql.SQL(verb + " role {} login createdb createrole password {}").format(
                 sql.Identifier(settings.pg_user), sql.Literal(pw))
         )
-        for group in ("citysense_writer", "citysense_reader"):
+        for group in ("citysense_writer", "citysense_reader", "citysense_actions"):
             if not conn.execute("select 1 from pg_roles where rolname = %s", (group,)).fetchone():
                 conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(group)))
         # Least-privilege login users of the local stack (local development passwords, like the owner's).
-        for user, group in (("citysense_sink", "citysense_writer"), ("citysense_ro", "citysense_reader")):
+        for user, group in (("citysense_sink", "citysense_writer"), ("citysense_ro", "citysense_reader"),
+                            ("citysense_api", "citysense_actions")):
             verb = "alter" if conn.execute("select 1 from pg_roles where rolname = %s", (user,)).fetchone() else "create"
             conn.execute(sql.SQL(verb + " role {} login password {}").format(sql.Identifier(user), sql.Literal(user)))
             conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(user)))

@@ -1,0 +1,60 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`): a type, a title, the status, a
+detail that names the cause, and for bad parameters which ones (`errors`: name, location, why)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          406: "Not acceptable", 409: "Conflict", 422: "Unprocessable content", 429: "Too many requests",
+          500: "Internal server error", 503: "Service unavailable"}
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, *, errors: list[dict] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+
+
+def body(status: int, detail: str, instance: str, errors: list[dict] | None = None) -> dict:
+    out = {"type": f"https://citysense.example/problems/{status}", "title": TITLES.get(status, "Error"),
+           "status": status, "detail": detail, "instance": instance}
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def respond(request: Request, status: int, detail: str, errors=None, headers=None) -> JSONResponse:
+    return JSONResponse(body(status, detail, request.url.path, errors), status_code=status, media_type=MEDIA_TYPE,
+                        headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return respond(request, exc.status, exc.detail, exc.errors, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"name": ".".join(str(p) for p in e["loc"][1:]) or e["loc"][0], "in": e["loc"][0],
+                   "detail": e["msg"]} for e in exc.errors()]
+        names = ", ".join(e["name"] for e in errors)
+        return respond(request, 400, f"invalid parameter(s): {names}", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return respond(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return respond(request, 500, "unexpected error: see the API's log (citysense api)")

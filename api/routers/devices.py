@@ -1,0 +1,47 @@
+"""/api/v1/devices: each device's status, last reading, message rate, rejects by reason, clock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api import sql
+from api.deps import Reader, Viewer
+from api.models import Device
+from api.problems import Problem
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+DEVICE = """
+    SELECT d.device_id, d.district AS area, d.kind, d.status, d.interval_s, r.last AS last_seen,
+           coalesce(r.last_hour, 0) AS messages_last_hour, coalesce(j.rejects, '{}'::jsonb) AS rejects_24h,
+           h.state AS clock, h.skew_s AS clock_skew_s
+    FROM devices d
+    LEFT JOIN LATERAL (SELECT max(ts) AS last, count(*) FILTER (WHERE received_at > now() - interval '1 hour')
+                              AS last_hour
+                       FROM readings WHERE device_id = d.device_id AND ts > now() - interval '30 days') r ON true
+    LEFT JOIN LATERAL (SELECT jsonb_object_agg(reason, n) AS rejects FROM (
+                           SELECT reason, count(*) AS n FROM deadletters WHERE device_id = d.device_id
+                             AND received_at > now() - interval '24 hours' GROUP BY reason) x) j ON true
+    LEFT JOIN LATERAL (SELECT state, skew_s FROM device_health WHERE device_id = d.device_id AND kind = 'clock_skew'
+                       ORDER BY at DESC LIMIT 1) h ON true"""
+
+
+@router.get("", response_model=list[Device], summary="devices, of an area and the areas below it")
+async def devices(conn: Reader, _: Viewer, area: int | None = None,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 1000, after: str | None = None) -> list[dict]:
+    """Paged by device id: `after` = the last id of the previous page."""
+    within = await sql.subtree(conn, area) if area is not None else None
+    return await (await conn.execute(
+        DEVICE + " WHERE (%(within)s::int[] IS NULL OR d.district = ANY(%(within)s)) "
+                 "AND (%(after)s::text IS NULL OR d.device_id > %(after)s) ORDER BY d.device_id LIMIT %(limit)s",
+        {"within": within, "after": after, "limit": limit})).fetchall()
+
+
+@router.get("/{device_id}", response_model=Device, summary="one device")
+async def device(conn: Reader, _: Viewer, device_id: str) -> dict:
+    row = await (await conn.execute(DEVICE + " WHERE d.device_id = %s", (device_id,))).fetchone()
+    if row is None:
+        raise Problem(404, f"no device {device_id!r} in the registry (citysense devices list)")
+    return row

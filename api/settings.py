@@ -1,0 +1,42 @@
+"""Settings of the API (env prefix CITYSENSE_API_), read in one place."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from runtime.kafka_security import KafkaSecurity
+
+
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(f"CITYSENSE_API_{name}", f"CITYSENSE_{name}")
+
+
+class ApiSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_*, _SSL_CAFILE
+    model_config = SettingsConfigDict(env_prefix="CITYSENSE_API_", extra="ignore", populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    port: int = 19104
+    # Reads: the read-only role. Operators' actions and the access log: a role that may write only those.
+    read_database_url: SecretStr = SecretStr("postgresql://citysense_ro:citysense_ro@127.0.0.1:15432/citysense")
+    actions_database_url: SecretStr = SecretStr("postgresql://citysense_api:citysense_api@127.0.0.1:15432/citysense")
+    pool_min: int = 1
+    pool_max: int = 8
+
+    kafka_bootstrap_servers: str = Field("127.0.0.1:19092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
+    topic_prefix: str = Field("citysense", validation_alias=_shared("TOPIC_PREFIX"))
+
+    max_points: int = 2000  # a series answers at most this many buckets
+    max_range_days: int = 400  # of any time range asked for
+    max_raw_range_days: int = 7  # of a device's raw series (an area's comes from its stored windows)
+    page_size_max: int = 1000
+    publish_interval_s: float = 2.0  # how often unpublished operator actions are sent to Kafka again
+    log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_API_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))
+
+    @property
+    def read_dsn(self) -> str:
+        return self.read_database_url.get_secret_value()
+
+    @property
+    def actions_dsn(self) -> str:
+        return self.actions_database_url.get_secret_value()
