@@ -29,6 +29,7 @@ class ApiMetrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.pool_in_use = Gauge("citysense_api_pool_connections_in_use", "connections lent", ["pool"], registry=r)
         self.pool_size = Gauge("citysense_api_pool_connections", "connections open", ["pool"], registry=r)
+        self.sse_clients = Gauge("citysense_api_sse_clients", "live-events clients connected", registry=r)
         self.access_log_queue = Gauge("citysense_api_access_log_queue", "access-log rows not yet written",
                                       registry=r)
         self.actions_unpublished = Gauge("citysense_api_actions_unpublished",

@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from api import problems
+from api import events, problems
 from api.access import AccessLog, AccessMiddleware, ApiMetrics
 from api.outbox import Outbox
 from api.routers import alerts, areas, devices, quality, series
@@ -43,6 +43,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
         app.state.read_pool, app.state.actions_pool = read, actions
         app.state.access_log = AccessLog(actions, metrics)
         kafka = {"bootstrap_servers": settings.kafka_bootstrap_servers, **settings.kafka_client_options()}
+        app.state.kafka = kafka
         app.state.outbox = Outbox(actions, kafka, action_topic(settings.topic_prefix), settings.publish_interval_s,
                                   metrics)
         tasks = [asyncio.create_task(app.state.access_log.run(), name="access-log"),
@@ -68,7 +69,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
     app.state.settings, app.state.metrics = settings, metrics
     problems.install(app)
     app.add_middleware(AccessMiddleware)
-    for module in (areas, series, alerts, devices, quality):
+    for module in (areas, series, alerts, devices, quality, events):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
