@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import events, problems
 from api.access import AccessLog, AccessMiddleware, ApiMetrics
 from api.outbox import Outbox
-from api.routers import alerts, areas, devices, quality, series
+from api.routers import alerts, areas, devices, exports, quality, series
 from api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
     app.state.settings, app.state.metrics = settings, metrics
     problems.install(app)
     app.add_middleware(AccessMiddleware)
-    for module in (areas, series, alerts, devices, quality, events):
+    for module in (areas, series, alerts, devices, quality, exports, events):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

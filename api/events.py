@@ -29,11 +29,12 @@ from fastapi.responses import StreamingResponse
 
 from api import sql
 from api.deps import Viewer
-from api.problems import Problem
+from api.params import AreaQuery
+from api.problems import Problem, documented
 from telemetry.topics import KafkaTopics
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1", tags=["live events"])
+router = APIRouter(prefix="/api/v1", tags=["live events"], responses=documented(400, 401, 403, 404, 503))
 
 KINDS = ("alert", "aqi", "aggregate")
 KEEPALIVE_S = 15.0
@@ -142,7 +143,7 @@ class Feed:
 @router.get("/events", summary="live events (Server-Sent Events)",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an event stream"}})
-async def events(request: Request, _: Viewer, area: int | None = None,
+async def events(request: Request, _: Viewer, area: AreaQuery = None,
                  kind: Annotated[list[str] | None, Query(description="alert, aqi, aggregate (repeatable)")] = None,
                  last_event_id: Annotated[str | None, Header(alias="last-event-id")] = None,
                  resume: Annotated[str | None, Query(alias="last_event_id")] = None) -> StreamingResponse:

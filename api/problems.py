@@ -18,6 +18,18 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
           500: "Internal server error", 503: "Service unavailable"}
 
 
+PROBLEM_SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"}, "instance": {"type": "string"},
+    "errors": {"type": "array", "items": {"type": "object"}}}}
+
+
+def documented(*statuses: int) -> dict:
+    """OpenAPI `responses` for problem details of these statuses (a router's `responses=`)."""
+    return {s: {"description": TITLES.get(s, "Error"), "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+            for s in statuses}
+
+
 class Problem(Exception):
     def __init__(self, status: int, detail: str, *, errors: list[dict] | None = None,
                  headers: dict[str, str] | None = None) -> None:

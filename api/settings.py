@@ -29,7 +29,7 @@ class ApiSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_
     max_points: int = 2000  # a series answers at most this many buckets
     max_range_days: int = 400  # of any time range asked for
     max_raw_range_days: int = 7  # of a device's raw series (an area's comes from its stored windows)
-    page_size_max: int = 1000
+    export_page_rows: int = 5000  # rows of one keyset page of an export (exports have no size cap)
     sse_queue_size: int = 1000  # events waiting for one live-events client; beyond, it is dropped
     publish_interval_s: float = 2.0  # how often unpublished operator actions are sent to Kafka again
     log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_API_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))

@@ -14,14 +14,15 @@ from pydantic import BaseModel, Field
 from api import sql
 from api.deps import Operator, Reader, Viewer
 from api.models import Action, Alert, AlertDetail
-from api.problems import Problem
+from api.params import NO_NUL, AlertPath, AreaQuery, Word
+from api.problems import Problem, documented
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=documented(400, 401, 403, 404))
 
 
 @router.get("", response_model=list[Alert], summary="alerts, newest first")
-async def alerts(conn: Reader, _: Viewer, state: Literal["open", "all"] = "open", area: int | None = None,
-                 rule: str | None = None, since: datetime | None = Query(None, alias="from"),
+async def alerts(conn: Reader, _: Viewer, state: Literal["open", "all"] = "open", area: AreaQuery = None,
+                 rule: Word = None, since: datetime | None = Query(None, alias="from"),
                  until: datetime | None = Query(None, alias="to"),
                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     within = await sql.subtree(conn, area) if area is not None else None
@@ -56,20 +57,20 @@ async def _detail(conn, alert_id: str) -> dict:
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, summary="one alert, its operators' actions and timeline")
-async def alert(conn: Reader, _: Viewer, alert_id: str) -> dict:
+async def alert(conn: Reader, _: Viewer, alert_id: AlertPath) -> dict:
     return await _detail(conn, alert_id)
 
 
 class Assign(BaseModel):
-    assignee: str = Field(min_length=1, max_length=200, description="a named person or team")
+    assignee: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="a named person or team")
 
 
 class Comment(BaseModel):
-    comment: str = Field(min_length=1, max_length=4000)
+    comment: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
 
 
 class Close(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
 
 
 async def _act(request: Request, caller, alert_id: str, action: str, *, assignee: str | None = None,
@@ -93,21 +94,24 @@ async def _act(request: Request, caller, alert_id: str, action: str, *, assignee
     return row
 
 
-@router.post("/{alert_id}/acknowledge", response_model=Action, status_code=201, summary="acknowledge an alert")
-async def acknowledge(request: Request, caller: Operator, alert_id: str) -> dict:
+@router.post("/{alert_id}/acknowledge", response_model=Action, status_code=201, summary="acknowledge an alert",
+             responses=documented(409))
+async def acknowledge(request: Request, caller: Operator, alert_id: AlertPath) -> dict:
     return await _act(request, caller, alert_id, "acknowledge")
 
 
-@router.post("/{alert_id}/assign", response_model=Action, status_code=201, summary="assign an alert")
-async def assign(request: Request, caller: Operator, alert_id: str, body: Assign) -> dict:
+@router.post("/{alert_id}/assign", response_model=Action, status_code=201, summary="assign an alert",
+             responses=documented(409))
+async def assign(request: Request, caller: Operator, alert_id: AlertPath, body: Assign) -> dict:
     return await _act(request, caller, alert_id, "assign", assignee=body.assignee)
 
 
 @router.post("/{alert_id}/comment", response_model=Action, status_code=201, summary="comment on an alert")
-async def comment(request: Request, caller: Operator, alert_id: str, body: Comment) -> dict:
+async def comment(request: Request, caller: Operator, alert_id: AlertPath, body: Comment) -> dict:
     return await _act(request, caller, alert_id, "comment", comment=body.comment)
 
 
-@router.post("/{alert_id}/close", response_model=Action, status_code=201, summary="close an alert with a reason")
-async def close(request: Request, caller: Operator, alert_id: str, body: Close) -> dict:
+@router.post("/{alert_id}/close", response_model=Action, status_code=201, summary="close an alert with a reason",
+             responses=documented(409))
+async def close(request: Request, caller: Operator, alert_id: AlertPath, body: Close) -> dict:
     return await _act(request, caller, alert_id, "close", reason=body.reason)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from api import sql
 from api.deps import Reader, TimeRange, Viewer
 from api.models import Aqi, Area, AreaState
-from api.problems import Problem
+from api.params import AreaPath, AreaQuery
+from api.problems import Problem, documented
 
-router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
+router = APIRouter(prefix="/api/v1/areas", tags=["areas"], responses=documented(400, 401, 403, 404))
 
 AQI_COLUMNS = """district AS area, period, start, "end", aqi, level_vi, level_en, colour, dominant, nowcast,
                  concentrations, worst_area, areas"""
@@ -28,7 +29,7 @@ async def _area(conn, code: int, boundary: bool = False) -> dict:
 
 @router.get("", response_model=list[Area], summary="the areas, filtered by level or parent")
 async def areas(conn: Reader, _: Viewer, level: Literal["commune", "group", "city"] | None = None,
-                parent: int | None = None, boundary: bool = False) -> list[dict]:
+                parent: AreaQuery = None, boundary: bool = False) -> list[dict]:
     return await (await conn.execute(
         "SELECT code, name, kind, level, parent, lat, lon, population, "
         + ("boundary" if boundary else "NULL::jsonb AS boundary")
@@ -38,7 +39,7 @@ async def areas(conn: Reader, _: Viewer, level: Literal["commune", "group", "cit
 
 
 @router.get("/{code}", response_model=AreaState, summary="an area's current state")
-async def state(conn: Reader, _: Viewer, code: int, boundary: bool = False) -> dict:
+async def state(conn: Reader, _: Viewer, code: AreaPath, boundary: bool = False) -> dict:
     area = await _area(conn, code, boundary)
     aqi = await (await conn.execute(f"SELECT {AQI_COLUMNS} FROM aqi WHERE district = %s AND period = 'hour' "
                                     "ORDER BY start DESC LIMIT 1", (code,))).fetchone()
@@ -65,7 +66,7 @@ async def state(conn: Reader, _: Viewer, code: int, boundary: bool = False) -> d
 
 
 @router.get("/{code}/aqi", response_model=list[Aqi], summary="an area's hourly or daily VN_AQI history")
-async def aqi_history(conn: Reader, _: Viewer, code: int, when: TimeRange,
+async def aqi_history(conn: Reader, _: Viewer, code: AreaPath, when: TimeRange,
                       period: Literal["hour", "day"] = "hour",
                       limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict]:
     await _area(conn, code)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from api import sql
 from api.deps import Reader, Viewer
 from api.models import Device
-from api.problems import Problem
+from api.params import AreaQuery, DevicePath, DeviceQuery
+from api.problems import Problem, documented
 
-router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"], responses=documented(400, 401, 403, 404))
 
 DEVICE = """
     SELECT d.device_id, d.district AS area, d.kind, d.status, d.interval_s, r.last AS last_seen,
@@ -29,8 +30,8 @@ DEVICE = """
 
 
 @router.get("", response_model=list[Device], summary="devices, of an area and the areas below it")
-async def devices(conn: Reader, _: Viewer, area: int | None = None,
-                  limit: Annotated[int, Query(ge=1, le=5000)] = 1000, after: str | None = None) -> list[dict]:
+async def devices(conn: Reader, _: Viewer, area: AreaQuery = None,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 1000, after: DeviceQuery = None) -> list[dict]:
     """Paged by device id: `after` = the last id of the previous page."""
     within = await sql.subtree(conn, area) if area is not None else None
     return await (await conn.execute(
@@ -40,7 +41,7 @@ async def devices(conn: Reader, _: Viewer, area: int | None = None,
 
 
 @router.get("/{device_id}", response_model=Device, summary="one device")
-async def device(conn: Reader, _: Viewer, device_id: str) -> dict:
+async def device(conn: Reader, _: Viewer, device_id: DevicePath) -> dict:
     row = await (await conn.execute(DEVICE + " WHERE d.device_id = %s", (device_id,))).fetchone()
     if row is None:
         raise Problem(404, f"no device {device_id!r} in the registry (citysense devices list)")

@@ -14,10 +14,11 @@ from psycopg import sql
 
 from api.deps import Reader, TimeRange, Viewer
 from api.models import Series
-from api.problems import Problem
+from api.params import AreaPath, DevicePath
+from api.problems import Problem, documented
 from telemetry.metrics import TRAFFIC_COUNTS, catalogue
 
-router = APIRouter(prefix="/api/v1", tags=["series"])
+router = APIRouter(prefix="/api/v1", tags=["series"], responses=documented(400, 401, 403, 404))
 
 Bucket = Literal["1m", "15m", "1h", "1d"]
 BUCKET_S = {"1m": 60, "15m": 900, "1h": 3600, "1d": 86400}
@@ -59,7 +60,7 @@ def merge_day(metric: str, rows: list[dict]) -> dict:
 
 
 @router.get("/areas/{code}/series", response_model=Series, summary="an area's series of one metric")
-async def area_series(request: Request, conn: Reader, _: Viewer, code: int, metric: str, when: TimeRange,
+async def area_series(request: Request, conn: Reader, _: Viewer, code: AreaPath, metric: str, when: TimeRange,
                       bucket: Bucket = "1h") -> dict:
     _check(request, metric, bucket, (when.end - when.start).total_seconds())
     size = 3600 if bucket == "1d" else BUCKET_S[bucket]
@@ -80,7 +81,8 @@ async def area_series(request: Request, conn: Reader, _: Viewer, code: int, metr
 
 
 @router.get("/devices/{device_id}/series", response_model=Series, summary="a device's series of one metric")
-async def device_series(request: Request, conn: Reader, _: Viewer, device_id: str, metric: str, when: TimeRange,
+async def device_series(request: Request, conn: Reader, _: Viewer, device_id: DevicePath, metric: str,
+                        when: TimeRange,
                         bucket: Bucket = "1m") -> dict:
     _check(request, metric, bucket, (when.end - when.start).total_seconds())
     limit = request.app.state.settings.max_raw_range_days

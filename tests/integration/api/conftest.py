@@ -3,6 +3,8 @@ and keys of each role (one revoked)."""
 
 from __future__ import annotations
 
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
@@ -20,7 +22,7 @@ from tests.integration.helpers import ServiceProcess, free_port, fresh_database,
 
 T = datetime(2026, 11, 25, 0, 0, tzinfo=timezone.utc)  # 07:00 local: its hours are one local day
 DEVICES = DeviceRegistry([
-    Device(device_id="aq-a", district=10507, kind="air_quality"), Device(device_id="nz-a", district=10507, kind="noise"),
+    Device(device_id="aq-a", district=10507, kind="air_quality", lat=20.96038, lon=106.32625), Device(device_id="nz-a", district=10507, kind="noise"),
     Device(device_id="nz-b", district=10525, kind="noise"), Device(device_id="aq-c", district=10546, kind="air_quality"),
 ])
 
@@ -80,8 +82,8 @@ class Api:
                           timeout=10)
 
 
-@pytest.fixture
-def api(tmp_path, unique, database_url, kafka_bootstrap):
+@contextmanager
+def running_api(tmp_path, unique: str, database_url: str, kafka_bootstrap: str):
     with fresh_database(database_url, f"api_{unique}") as dsn:
         seed(dsn, AreaRegistry.named(), DEVICES)
         load(dsn)
@@ -96,10 +98,27 @@ def api(tmp_path, unique, database_url, kafka_bootstrap):
                                         "CITYSENSE_API_READ_DATABASE_URL": as_user(dsn, "citysense_ro"),
                                         "CITYSENSE_API_ACTIONS_DATABASE_URL": as_user(dsn, "citysense_api"),
                                         "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                                        "CITYSENSE_TOPIC_PREFIX": prefix}, tmp_path / "api.log").start()
+                                        "CITYSENSE_TOPIC_PREFIX": prefix,
+                                        "CITYSENSE_API_EXPORT_PAGE_ROWS": "7"},  # exports of many pages
+                             tmp_path / "api.log").start()
         try:
             wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60,
                      what=f"the API healthy (log {proc.log_file})")
             yield Api(f"http://127.0.0.1:{port}", dsn, prefix, tokens, proc)
         finally:
             proc.stop()
+
+
+@pytest.fixture
+def api(tmp_path, unique, database_url, kafka_bootstrap):
+    with running_api(tmp_path, unique, database_url, kafka_bootstrap) as a:
+        yield a
+
+
+@pytest.fixture(scope="module")
+def module_api(tmp_path_factory, names_made, database_url, kafka_bootstrap):
+    """One API for a module's tests (schemathesis makes one test per operation)."""
+    token = uuid.uuid4().hex[:10]
+    names_made.add(token)
+    with running_api(tmp_path_factory.mktemp("api"), token, database_url, kafka_bootstrap) as a:
+        yield a

@@ -139,3 +139,25 @@ def test_openapi_and_metrics(api):
     assert {"/api/v1/areas", "/api/v1/areas/{code}/series", "/api/v1/alerts/{alert_id}/close"} <= set(doc["paths"])
     metrics = api.get("/metrics", role=None).text
     assert "citysense_api_requests_total" in metrics and "citysense_api_pool_connections" in metrics
+
+
+def test_exports_stream_every_row_once_over_many_pages(api):
+    """Pages of 7 rows (CITYSENSE_API_EXPORT_PAGE_ROWS): aq-a's 60 readings cross 9 pages."""
+    r = api.get("/api/v1/exports/readings.csv", area=288, **DAY)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    header, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
+    assert header[:5] == ["ts", "device_id", "area", "kind", "status"] and len(rows) == 60
+    pm = header.index("pm2_5")
+    assert [float(row[pm]) for row in rows] == [float(m) for m in range(60)]  # each once, in time order
+    geo = api.get("/api/v1/exports/readings.geojson", area=288, **DAY)
+    assert geo.headers["content-type"] == "application/geo+json"
+    features = geo.json()["features"]
+    assert len(features) == 60 and features[0]["geometry"] == {"type": "Point", "coordinates": [106.32625, 20.96038]}
+    assert [f["properties"]["pm2_5"] for f in features] == [float(m) for m in range(60)]
+    assert api.get("/api/v1/exports/readings.csv", area=290, **DAY).text.strip().count("\n") == 0  # header only
+    alerts = api.get("/api/v1/exports/alerts.geojson", **DAY).json()["features"]
+    assert sorted(f["properties"]["alert_id"] for f in alerts) == ["al1", "al2"]
+    series = api.get("/api/v1/exports/series.csv", area=288, metric="noise_laeq", **DAY).text.strip().splitlines()
+    assert len(series) == 3 and series[1].split(",")[:2] == ["288", "noise_laeq"]
+    assert api.get("/api/v1/exports/readings.xml", **DAY).status_code in (400, 404)

@@ -6,7 +6,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
+from api import keys
 from storage.registry_db import seed
+from tests.integration.api.conftest import as_user
 from telemetry.devices import DeviceRegistry
 from telemetry.areas import DEFAULT_SET, AreaRegistry
 from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, wait_for
@@ -14,9 +18,10 @@ from tests.integration.helpers import ServiceProcess, free_port, fresh_database,
 
 @contextmanager
 def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access, kafka_bootstrap: str,
-                     registry: DeviceRegistry, area_set: str = DEFAULT_SET, **extra_env: str):
+                     registry: DeviceRegistry, area_set: str = DEFAULT_SET, with_api: bool = False,
+                     **extra_env: str):
     """Yields {"dsn", "root", "procs", "ports", "env"}; every process is stopped afterwards. Every
-    service and the seed use `area_set`."""
+    service and the seed use `area_set`. `with_api`: the API too, and a viewer's key in "viewer_key"."""
     registry.write(tmp_path / "devices.json")
     procs = []
     with fresh_database(database_url, f"e2e_{unique}") as dsn:
@@ -33,14 +38,22 @@ def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access
                **extra_env}
         ports = {}
         try:
-            for name in ("gateway", "streams", "sink"):
+            names = ("gateway", "streams", "sink", *(("api",) if with_api else ()))
+            viewer_key = None
+            if with_api:
+                env["CITYSENSE_API_READ_DATABASE_URL"] = as_user(dsn, "citysense_ro")
+                env["CITYSENSE_API_ACTIONS_DATABASE_URL"] = as_user(dsn, "citysense_api")
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    viewer_key = keys.create(conn, "e2e viewer", keys.Role.VIEWER)[1]
+            for name in names:
                 ports[name] = free_port()
-                penv = {**env, f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT":
-                        str(ports[name])}
+                port_var = {"sink": "CITYSENSE_STORAGE_METRICS_PORT", "api": "CITYSENSE_API_PORT"}.get(
+                    name, f"CITYSENSE_{name.upper()}_METRICS_PORT")
+                penv = {**env, port_var: str(ports[name])}
                 procs.append(ServiceProcess([name], penv, tmp_path / f"{name}.log").start())
             for name, port in ports.items():
                 wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90, what=f"{name} healthy")
-            yield {"dsn": dsn, "root": root, "procs": procs, "ports": ports, "env": env}
+            yield {"dsn": dsn, "root": root, "procs": procs, "ports": ports, "env": env, "viewer_key": viewer_key}
         finally:
             for p in procs:
                 p.stop()

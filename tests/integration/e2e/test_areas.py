@@ -3,14 +3,17 @@ one of them still publishing on its former district's topic, through Mosquitto, 
 Kafka, the streams worker and the sink. The stored windows of every commune, of both groups and of
 the city equal SQL over the stored raw readings (noise as energy, wind as vectors, speed weighted
 by vehicles), both ways; a group's and the city's hourly AQI is their worst commune's, naming it;
-the legacy-topic device's readings land in its commune."""
+the legacy-topic device's readings land in its commune; and the AQI alert those readings raise
+reaches an operator's live screen (the API's Server-Sent Events) within seconds."""
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import psycopg
 import pytest
 
@@ -52,6 +55,31 @@ def metrics(device: str, i: int) -> dict:
     return {"avg_speed": 20.0 + 9 * (i % 5), "vehicles_car": 5 + i % 11, "vehicles_motorbike": 30 + i % 13}
 
 
+class AlertScreen:
+    """An SSE client of /api/v1/events (alerts of an area), in a thread."""
+
+    def __init__(self, url: str, key: str, area: int) -> None:
+        self.events: list[dict] = []
+        self.open = threading.Event()
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, args=(url, key, area), daemon=True)
+        self.thread.start()
+        assert self.open.wait(15), "the live events stream did not open"
+
+    def _run(self, url: str, key: str, area: int) -> None:
+        with httpx.stream("GET", url + "/api/v1/events", params={"area": area, "kind": "alert"},
+                          headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(5, read=None)) as r:
+            for line in r.iter_lines():
+                self.open.set()
+                if self.closing:
+                    return
+                if line.startswith("data: "):
+                    self.events.append(json.loads(line[6:]))
+
+    def close(self) -> None:
+        self.closing = True
+
+
 def rows(dsn: str, query: str, params=None) -> list[tuple]:
     with psycopg.connect(dsn) as conn:
         return conn.execute(query, params).fetchall()
@@ -69,8 +97,11 @@ def stored_windows(dsn: str, level: str) -> list[dict]:
 def test_communes_groups_and_the_city_equal_sql_over_the_raw_readings(tmp_path, unique, database_url, mqtt_access,
                                                                        kafka_bootstrap):
     t0 = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS + 1)
-    with running_platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap, DeviceRegistry(DEVICES)) as p:
+    with running_platform(tmp_path, unique, database_url, mqtt_access, kafka_bootstrap, DeviceRegistry(DEVICES),
+                          with_api=True) as p:
         dsn, root = p["dsn"], p["root"]
+        # an operator's screen, live: alerts of the former city of Hải Dương over the API's SSE stream
+        screen = AlertScreen(f"http://127.0.0.1:{p['ports']['api']}", p["viewer_key"], area=288)
         pub = Publisher(*mqtt_access.service, f"areas-pub-{unique}", *mqtt_access.bridge)
         sent = 0
         for i in range(HOURS * 3600 // STEP_S + 2):  # the last ones, after t0 + 3 h + lateness, close hour 3
@@ -128,3 +159,12 @@ def test_communes_groups_and_the_city_equal_sql_over_the_raw_readings(tmp_path, 
                                 "AND start = %s", (area, start))
                 assert got == [(communes[(worst, start)], worst)], (area, start)
         assert worst == LE_THANH_NGHI  # the legacy-topic device's commune, the most polluted
+
+        # The AQI alert of that commune, raised by the readings published above, reached the live screen
+        # within seconds of its storage, and an alert of another group did not.
+        stored = {a for (a,) in rows(dsn, "SELECT alert_id FROM alerts WHERE rule = 'aqi_bad' AND district = %s",
+                                     (LE_THANH_NGHI,))}
+        assert stored
+        wait_for(lambda: stored <= {e["alert_id"] for e in screen.events}, 15, what="the alert on the live screen")
+        assert {e["area"] for e in screen.events} <= {c.code for c in AREAS.communes_under(288)}
+        screen.close()
