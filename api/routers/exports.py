@@ -33,8 +33,13 @@ def _value(v):
     return v.isoformat() if isinstance(v, datetime) else v
 
 
-async def pages(request: Request, query: psql.Composable, params: dict, key: Callable[[dict], dict]) -> AsyncIterator[list[dict]]:
-    """Rows of `query` (ordered by its keyset, `… AND (k…) > (%(after…)s) LIMIT %(page)s`), a page at a time."""
+async def pages(request: Request, query: psql.Composable, params: dict,
+                keyset: dict[str, str]) -> AsyncIterator[list[dict]]:
+    """Rows of `query`, a page at a time: it is ordered by its keyset and reads
+    `(%(first)s OR (k…) > (%(param)s…)) … LIMIT %(page)s`; `keyset` maps each param to its column."""
+    def key(row: dict | None) -> dict:
+        return {param: row[column] if row else None for param, column in keyset.items()}
+
     after: dict | None = None
     page = request.app.state.settings.export_page_rows
     while True:
@@ -86,8 +91,13 @@ def as_geojson(point: Callable[[dict], tuple[float | None, float | None]], colum
 LICENCE = "citysense data of the operations centre; boundaries: see /api/v1/areas (MIT notice shipped with them)"
 
 
-def _response(fmt: str, name: str, body: AsyncIterator[bytes]) -> StreamingResponse:
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/geo+json"
+def _export(request: Request, fmt: str, name: str, query: psql.Composable, params: dict, keyset: dict[str, str],
+            columns: list[str]) -> StreamingResponse:
+    source = pages(request, query, params, keyset)
+    if fmt == "csv":
+        body, media = as_csv(columns, source), "text/csv; charset=utf-8"
+    else:
+        body, media = as_geojson(lambda r: (r["lat"], r["lon"]), columns, source, LICENCE), "application/geo+json"
     return StreamingResponse(body, media_type=media,
                              headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
@@ -114,14 +124,8 @@ async def readings(request: Request, _: Viewer, fmt: Format, when: TimeRange, ar
         ORDER BY r.ts, r.device_id, r.status LIMIT %(page)s""").format(
         metrics=psql.SQL(", ").join(psql.SQL("r.{}").format(psql.Identifier(m)) for m in METRICS))
 
-    def key(row):
-        return {"a_ts": row["ts"] if row else None, "a_dev": row["device_id"] if row else None,
-                "a_st": row["status"] if row else None}
-
-    source = pages(request, query, {"s": when.start, "e": when.end, "within": within}, key)
-    body = as_csv(columns, source) if fmt == "csv" else as_geojson(lambda r: (r["lat"], r["lon"]), columns, source,
-                                                                    LICENCE)
-    return _response(fmt, "readings", body)
+    return _export(request, fmt, "readings", query, {"s": when.start, "e": when.end, "within": within},
+                   {"a_ts": "ts", "a_dev": "device_id", "a_st": "status"}, columns)
 
 
 @router.get("/alerts.{fmt}", summary="alerts of an area (and below) as CSV or GeoJSON, streamed",
@@ -139,13 +143,8 @@ async def alerts(request: Request, _: Viewer, fmt: Format, when: TimeRange, area
           AND (%(first)s OR (a.opened_at, a.alert_id) > (%(a_at)s, %(a_id)s))
         ORDER BY a.opened_at, a.alert_id LIMIT %(page)s""")
 
-    def key(row):
-        return {"a_at": row["opened_at"] if row else None, "a_id": row["alert_id"] if row else None}
-
-    source = pages(request, query, {"s": when.start, "e": when.end, "within": within}, key)
-    body = as_csv(columns, source) if fmt == "csv" else as_geojson(lambda r: (r["lat"], r["lon"]), columns, source,
-                                                                    LICENCE)
-    return _response(fmt, "alerts", body)
+    return _export(request, fmt, "alerts", query, {"s": when.start, "e": when.end, "within": within},
+                   {"a_at": "opened_at", "a_id": "alert_id"}, columns)
 
 
 @router.get("/series.{fmt}", summary="an area's stored windows of one metric as CSV or GeoJSON, streamed",
@@ -168,11 +167,6 @@ async def series(request: Request, _: Viewer, fmt: Format, when: TimeRange, area
           AND (%(first)s OR g.window_start > %(a_start)s)
         ORDER BY g.window_start LIMIT %(page)s""")
 
-    def key(row):
-        return {"a_start": row["window_start"] if row else None}
-
-    source = pages(request, query, {"s": when.start, "e": when.end, "area": area, "metric": metric, "w": window_s},
-                   key)
-    body = as_csv(columns, source) if fmt == "csv" else as_geojson(lambda r: (r["lat"], r["lon"]), columns, source,
-                                                                    LICENCE)
-    return _response(fmt, f"series-{area}-{metric}", body)
+    return _export(request, fmt, f"series-{area}-{metric}", query,
+                   {"s": when.start, "e": when.end, "area": area, "metric": metric, "w": window_s},
+                   {"a_start": "window_start"}, columns)
