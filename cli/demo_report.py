@@ -15,20 +15,19 @@ LOCAL = timezone(timedelta(hours=7))
 _HOUR_AQI = "LEFT JOIN aqi a ON a.district = {code} AND a.period = 'hour' AND a.start = %(hour)s"
 
 
-def report_hour(conn: psycopg.Connection, since: datetime) -> datetime | None:
-    """The latest hour with as many communes' AQI as any hour had (the last hours of the simulated
-    day close only in the communes whose devices spoke after them)."""
-    row = conn.execute("""
-        WITH h AS (SELECT start, count(*) AS n FROM aqi WHERE level = 'commune' AND period = 'hour'
-                     AND stored_at >= %(since)s GROUP BY start)
-        SELECT max(start) FROM h WHERE n = (SELECT max(n) FROM h)""", {"since": since}).fetchone()
-    return row[0] if row else None
-
-
-def coloured(text: str, rgb: list[int] | tuple[int, int, int]) -> str:
-    r, g, b = rgb
-    fg = "30" if (r * 299 + g * 587 + b * 114) / 1000 > 128 else "97"
-    return f"\x1b[48;2;{r};{g};{b}m\x1b[{fg}m{text}{RESET}"
+def report_hour(conn: psycopg.Connection, since: datetime) -> tuple[datetime | None, datetime | None]:
+    """(the latest hour with as many communes' AQI as any hour had, the latest such hour that the
+    roll-ups have complete: the city's AQI holds every group that had a commune's AQI in it)."""
+    rows = conn.execute("""
+        WITH h AS (SELECT a.start, count(*) AS n, count(DISTINCT c.parent) AS groups
+                   FROM aqi a JOIN areas c ON c.code = a.district
+                   WHERE a.level = 'commune' AND a.period = 'hour' AND a.stored_at >= %(since)s GROUP BY a.start),
+             full_hours AS (SELECT start, groups FROM h WHERE n = (SELECT max(n) FROM h))
+        SELECT f.start, coalesce(x.areas, 0) = f.groups AS complete
+        FROM full_hours f LEFT JOIN aqi x ON x.start = f.start AND x.period = 'hour' AND x.level = 'city'
+        ORDER BY f.start DESC""", {"since": since}).fetchall()
+    latest = rows[0][0] if rows else None
+    return latest, next((start for start, complete in rows if complete), None)
 
 
 def group_rows(conn: psycopg.Connection, since: datetime, hour: datetime | None) -> list[tuple]:
@@ -49,7 +48,7 @@ def group_rows(conn: psycopg.Connection, since: datetime, hour: datetime | None)
             SELECT sum(sum) FILTER (WHERE metric LIKE 'vehicles_%%') AS vehicles,
                    sum(mean * (extra->>'vehicles')::float) FILTER (WHERE metric = 'avg_speed')
                      / nullif(sum((extra->>'vehicles')::float) FILTER (WHERE metric = 'avg_speed'), 0) AS speed
-            FROM aggregates WHERE district = g.code AND window_s = 3600 AND stored_at >= %(since)s) t ON true
+            FROM aggregates WHERE district = g.code AND window_s = 3600 AND window_start = %(hour)s) t ON true
         WHERE g.level IN ('group', 'city')
           AND EXISTS (SELECT FROM devices v JOIN areas c ON c.code = v.district
                       WHERE c.parent = g.code OR g.level = 'city')
@@ -95,7 +94,7 @@ def render(hour: datetime | None, groups: list[tuple], worst: list[tuple], sim_r
                      f"{_num(speed, '.1f'):>5s} {alerts:>6d}")
     lines.append("─" * len(head))
     lines.append("AQI: the hour's VN_AQI of the group's worst commune; PM2.5: µg/m³, the group's hourly mean over all "
-                 "its stations; vehicles: counted over the simulated day; speed: km/h, vehicle-weighted")
+                 "its stations; vehicles: counted in that hour; speed: km/h, vehicle-weighted")
     lines += ["", "the ten worst communes in that hour:"]
     for code, name, group, aqi, lvi, len_, rgb, dominant, pm25 in worst:
         lines.append(f"  {code:>5d} {name[:26]:26s} {(group or '')[:28]:28s} {_aqi(aqi, lvi, len_, rgb, colour)} "

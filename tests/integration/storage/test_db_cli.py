@@ -120,6 +120,18 @@ def test_a_database_made_before_areas_keeps_its_districts_devices_and_readings(b
             conn.execute("INSERT INTO districts (code, name, kind, lat, lon) VALUES (%s, %s, %s, %s, %s)",
                          (int(r["code"]), r["name"], r["kind"], float(r["lat"]), float(r["lon"])))
         conn.execute("INSERT INTO devices (device_id, district, kind) VALUES ('aq-old-1', 295, 'air_quality')")
+        # what the platform stored then: a reading, a district's window, its hourly AQI, an alert
+        conn.execute("INSERT INTO readings (ts, device_id, district, kind, received_at, pm2_5) "
+                     "VALUES ('2025-06-30 10:00+00', 'aq-old-1', 295, 'air_quality', '2025-06-30 10:00+00', 42)")
+        conn.execute("INSERT INTO aggregates (window_start, window_end, window_s, district, metric, count, min, max, "
+                     "sum, mean) VALUES ('2025-06-30 10:00+00', '2025-06-30 11:00+00', 3600, 295, 'pm2_5', 1, 42, "
+                     "42, 42, 42)")
+        conn.execute("INSERT INTO aqi (start, \"end\", period, district, aqi, level_vi, level_en, colour, sub_indices) "
+                     "VALUES ('2025-06-30 10:00+00', '2025-06-30 11:00+00', 'hour', 295, 117, 'Kém', 'Poor', "
+                     "'{255,126,0}', '{}')")
+        conn.execute("INSERT INTO alerts (alert_id, district, rule, subject, state, severity, opened_at, updated_at) "
+                     "VALUES ('old1', 295, 'aqi_bad', 'aqi', 'open', 'warning', '2025-06-30 10:00+00', "
+                     "'2025-06-30 10:00+00')")
     applied_now = migrate(bare_db)
     assert applied_now == [m for m in MIGRATIONS if int(m[:4]) > 10]
     with psycopg.connect(bare_db) as conn:
@@ -128,6 +140,11 @@ def test_a_database_made_before_areas_keeps_its_districts_devices_and_readings(b
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
             conn.execute("INSERT INTO devices (device_id, district, kind) VALUES ('aq-old-2', 99999, 'noise')")
     assert areas == {int(r["code"]): (r["name"], "commune", "hai-duong-2023") for r in districts}
+    with psycopg.connect(bare_db) as conn:  # the old rows, kept, with no level (they predate levels)
+        assert conn.execute("SELECT pm2_5 FROM readings").fetchall() == [(42.0,)]
+        assert conn.execute("SELECT district, mean, level, areas FROM aggregates").fetchall() == [(295, 42.0, None, None)]
+        assert conn.execute("SELECT district, aqi, level, worst_area FROM aqi").fetchall() == [(295, 117, None, None)]
+        assert conn.execute("SELECT alert_id, level FROM alerts").fetchall() == [("old1", None)]
     # then today's set over it: the former district codes become groups, the device stays valid
     registry = tmp_path / "devices.json"
     registry.write_text(json.dumps({"devices": [{"device_id": "aq-old-1", "district": 295, "kind": "air_quality"}]}))
