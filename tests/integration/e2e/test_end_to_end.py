@@ -88,6 +88,10 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
              120, what=f"the {len(must_close)} windows the watermark closed stored")
     wait_for(lambda: rows(dsn, "SELECT count(*) FROM alerts WHERE rule = 'aqi_bad' AND state = 'resolved'")[0][0] == 1,
              60, what="the AQI alert resolved")
+    # The province's roll-ups take two more hops (commune partials -> roll-up agent -> sink) after the
+    # communes' windows and AQI are stored: wait for them, bounded, before comparing.
+    city_hours = "SELECT count(*) FROM aqi WHERE district = 30 AND period = 'hour'"
+    wait_for(lambda: rows(dsn, city_hours)[0][0] >= HOURS - 1, 60, what="the province's hourly AQI rolled up")
 
     # Raw readings: every scenario reading once, with its values (the late ones too: storage keeps them raw).
     count, pm_sum, seqs = rows(dsn, "SELECT count(*), sum(pm2_5), count(DISTINCT (device_id, seq)) FROM readings "
@@ -107,13 +111,16 @@ def test_mqtt_to_timescaledb(platform, mqtt_access):
     assert compare_both_ways(expected, emitted, watermarks) == []
     assert len(must_close) > 500 and {k[1] for k in must_close} >= {"pm2_5", "noise_laeq", "avg_speed"}
     # The province's roll-up (30), as stored: equal to SQL over the raw readings of its districts.
-    stored_rollups = [{"district": d, "metric": m, "window_s": w, "window_start": s.isoformat().replace("+00:00", "Z"),
-                       "count": c, "min": lo, "max": hi, "sum": sm, "mean": mean, "excluded": ex, "level": lv}
-                      for d, m, w, s, c, lo, hi, sm, mean, ex, lv in rows(
-                          dsn, "SELECT district, metric, window_s, window_start, count, min, max, sum, mean, excluded, "
-                               "level FROM aggregates WHERE level = 'city'")]
-    problems, compared = check_rollups(dsn, CFG.sizes_s, stored_rollups, watermarks, AreaRegistry.named(LEGACY_SET),
-                                       "city")
+    def city_check() -> tuple[list[str], int]:
+        stored = [{"district": d, "metric": m, "window_s": w, "window_start": s.isoformat().replace("+00:00", "Z"),
+                   "count": c, "min": lo, "max": hi, "sum": sm, "mean": mean, "excluded": ex, "level": lv}
+                  for d, m, w, s, c, lo, hi, sm, mean, ex, lv in rows(
+                      dsn, "SELECT district, metric, window_s, window_start, count, min, max, sum, mean, excluded, "
+                           "level FROM aggregates WHERE level = 'city'")]
+        return check_rollups(dsn, CFG.sizes_s, stored, watermarks, AreaRegistry.named(LEGACY_SET), "city")
+
+    wait_for(lambda: not city_check()[0], 60, what="the province's windows rolled up")
+    problems, compared = city_check()
     assert problems == [] and compared > 200  # up to when 291's one reading at t0 + 30 min closed its windows
     hourly_pm = {r[0]: r[1] for r in rows(dsn, "SELECT window_start, mean FROM aggregates WHERE district = 288 "
                                                "AND metric = 'pm2_5' AND window_s = 3600")}
