@@ -4,7 +4,9 @@ Kafka, the streams worker and the sink. The stored windows of every commune, of 
 the city equal SQL over the stored raw readings (noise as energy, wind as vectors, speed weighted
 by vehicles), both ways; a group's and the city's hourly AQI is their worst commune's, naming it;
 the legacy-topic device's readings land in its commune; and the AQI alert those readings raise
-reaches an operator's live screen (the API's Server-Sent Events) within seconds."""
+reaches an operator's live screen (the API's Server-Sent Events) within seconds; and the API's
+series, device, state, completeness and rejects resources give what was published (computed here
+from the published values: energy means, vector means by local day, raw quarter hours)."""
 
 from __future__ import annotations
 
@@ -111,6 +113,10 @@ def test_communes_groups_and_the_city_equal_sql_over_the_raw_readings(tmp_path, 
                 pub.publish(uplink_topic(topic_area, d.device_id, root),
                             json.dumps({"ts": ts, "seq": i, "metrics": metrics(d.device_id, i)}))
                 sent += 1
+        for i in range(2):  # two rejects in group 290, none in 288
+            pub.publish(uplink_topic(CHI_LINH, "aq-10546", root),
+                        json.dumps({"ts": (t0 + timedelta(minutes=1)).isoformat(), "seq": 1000 + i,
+                                    "metrics": {"pm2_5": -5.0}}))
         pub.wait_all()
         pub.close()
         wait_for(lambda: rows(dsn, "SELECT count(*) FROM readings")[0][0] == sent, 180, what="every reading stored")
@@ -179,3 +185,62 @@ def test_communes_groups_and_the_city_equal_sql_over_the_raw_readings(tmp_path, 
         wait_for(lambda: stored <= {e["alert_id"] for e in screen.events}, 15, what="the alert on the live screen")
         assert {e["area"] for e in screen.events} <= {c.code for c in AREAS.communes_under(288)}
         screen.close()
+        check_api(f"http://127.0.0.1:{p['ports']['api']}", p["viewer_key"], t0, communes)
+
+
+def check_api(url: str, key: str, t0: datetime, communes: dict) -> None:
+    """The API's resources over what went through MQTT, against values computed here from what was
+    published (not from the stored rows the API reads)."""
+    def get(path: str, **params) -> dict | list:
+        r = httpx.get(url + path, params=params, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert r.status_code == 200, (path, r.status_code, r.text)
+        return r.json()
+
+    def sent(device: str, hours: range) -> list[tuple[datetime, dict]]:
+        return [(t0 + timedelta(seconds=i * STEP_S + 7), metrics(device, i))
+                for i in range(hours.start * 3600 // STEP_S, hours.stop * 3600 // STEP_S)]
+
+    closed = {"from": t0.isoformat(), "to": (t0 + timedelta(hours=HOURS)).isoformat()}
+    # group 288's hourly noise, from its roll-ups: the energy mean of both communes' meters
+    series = get("/api/v1/areas/288/series", metric="noise_laeq", bucket="1h", **closed)
+    want = []
+    for h in range(HOURS):
+        values = [m["noise_laeq"] for d in ("nz-10507", "nz-10525") for _, m in sent(d, range(h, h + 1))]
+        want.append((t0 + timedelta(hours=h), len(values), min(values), max(values),
+                     10 * math.log10(sum(10 ** (v / 10) for v in values) / len(values))))
+    got = [(datetime.fromisoformat(pt["start"]), pt["count"], pt["min"], pt["max"], pt["mean"])
+           for pt in series["points"]]
+    assert [g[:4] for g in got] == [w[:4] for w in want] and series["source"] == "aggregates"
+    assert [g[4] for g in got] == pytest.approx([w[4] for w in want])
+    # group 290's wind by local day, merged from its hourly windows: the vector mean of every reading
+    by_day: dict[datetime, list[float]] = {}
+    for ts, m in sent("ws-10546", range(HOURS)):
+        local = ts.astimezone(timezone(timedelta(hours=7)))
+        by_day.setdefault(local.replace(hour=0, minute=0, second=0), []).append(m["wind_direction"])
+    days = get("/api/v1/areas/290/series", metric="wind_direction", bucket="1d", **closed)["points"]
+    assert [(datetime.fromisoformat(d["start"]), d["count"]) for d in days] == [(k, len(v)) for k, v in by_day.items()]
+    for d, directions in zip(days, by_day.values()):
+        s, c = (sum(f(math.radians(x)) for x in directions) for f in (math.sin, math.cos))
+        assert d["mean"] == pytest.approx(math.degrees(math.atan2(s, c)) % 360.0)
+    # the legacy-topic device's raw series in quarter hours, and where it was last seen
+    raw = get("/api/v1/devices/aq-legacy/series", metric="pm2_5", bucket="15m", **closed)
+    quarters: dict[datetime, list[float]] = {}
+    for ts, m in sent("aq-legacy", range(HOURS)):
+        quarters.setdefault(ts.replace(minute=ts.minute // 15 * 15, second=0), []).append(m["pm2_5"])
+    assert [(datetime.fromisoformat(pt["start"]), pt["count"]) for pt in raw["points"]] == [
+        (k, len(v)) for k, v in quarters.items()]
+    assert [pt["mean"] for pt in raw["points"]] == pytest.approx([sum(v) / len(v) for v in quarters.values()])
+    last = t0 + timedelta(seconds=(HOURS * 3600 // STEP_S + 1) * STEP_S + 7)
+    assert datetime.fromisoformat(get("/api/v1/devices/aq-legacy")["last_seen"]) == last
+    # the commune's current state: its latest hourly AQI, its one device
+    state = get(f"/api/v1/areas/{LE_THANH_NGHI}")
+    latest = max(s for a, s in communes if a == LE_THANH_NGHI)
+    assert state["aqi"]["aqi"] == communes[(LE_THANH_NGHI, latest)] and state["devices"]["devices"] == 1
+    # completeness of Thành Đông (three devices, one reading each 120 s) in the closed hours
+    per_hour = sum(3600 // d.interval_s for d in DEVICES if d.district == THANH_DONG)
+    hours = get("/api/v1/completeness", area=THANH_DONG, **closed)
+    assert [(datetime.fromisoformat(h["hour"]), h["expected"], h["received"]) for h in hours] == [
+        (t0 + timedelta(hours=h), per_hour, 3 * 3600 // STEP_S) for h in range(HOURS)]
+    # the two rejects, in group 290 only
+    assert [(r["reason"], r["count"]) for r in get("/api/v1/rejects", area=290)] == [("out_of_range", 2)]
+    assert get("/api/v1/rejects", area=288) == []
