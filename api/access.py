@@ -34,6 +34,15 @@ class ApiMetrics:
                                       registry=r)
         self.actions_unpublished = Gauge("citysense_api_actions_unpublished",
                                          "operator actions not yet on Kafka", registry=r)
+        self.sse_lag = Gauge("citysense_api_sse_kafka_lag_messages",
+                             "records on an output topic not yet read by the live-events client furthest behind",
+                             ["kind"], registry=r)
+        self.feeds: set = set()  # the live-events feeds connected (api/events.py), for their lag
+
+    def observe_feeds(self, kinds: tuple[str, ...]) -> None:
+        """At scrape time: each kind's lag of the client furthest behind (0 with no client)."""
+        for kind in kinds:
+            self.sse_lag.labels(kind).set(max((f.lag.get(kind, 0) for f in self.feeds), default=0))
 
 
 class AccessLog:

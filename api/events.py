@@ -74,6 +74,7 @@ class Feed:
         self.kind_of = {topic: kind for kind, topic in topics.items() if kind in kinds}
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(queue_size)
         self.positions: dict[str, dict[int, int]] = {}
+        self.lag: dict[str, int] = {}  # per kind: records in Kafka past this client's positions
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self, resume: dict[str, dict[int, int]] | None) -> None:
@@ -125,12 +126,21 @@ class Feed:
                         except asyncio.QueueFull:
                             await self._drop()
                             return
+                self._measure_lag()
         except Exception:
             logger.exception("live events: reading Kafka failed; ending this client's stream")
             with contextlib.suppress(asyncio.QueueFull):
                 self.queue.put_nowait(None)
         finally:
             await self.consumer.stop()
+
+    def _measure_lag(self) -> None:
+        lag: dict[str, int] = {}
+        for tp in self.consumer.assignment():
+            kind = self.kind_of[tp.topic]
+            position = self.positions[kind][tp.partition]
+            lag[kind] = lag.get(kind, 0) + max(0, (self.consumer.highwater(tp) or position) - position)
+        self.lag = lag
 
     async def _drop(self) -> None:
         while not self.queue.empty():
@@ -170,6 +180,7 @@ async def events(request: Request, _: Viewer, area: AreaQuery = None,
 
     async def stream():
         state.metrics.sse_clients.inc()
+        state.metrics.feeds.add(feed)
         pump = asyncio.create_task(feed.pump())
         try:
             yield b": connected\n\n"
@@ -186,6 +197,7 @@ async def events(request: Request, _: Viewer, area: AreaQuery = None,
                 yield item
         finally:
             state.metrics.sse_clients.dec()
+            state.metrics.feeds.discard(feed)
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pump
