@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import events, problems
 from api.access import AccessLog, AccessMiddleware, ApiMetrics
 from api.outbox import Outbox
-from api.routers import alerts, areas, devices, exports, quality, series
+from api.routers import alerts, areas, devices, exports, keys, quality, series
 from api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
     app.state.settings, app.state.metrics = settings, metrics
     problems.install(app)
     app.add_middleware(AccessMiddleware)
-    for module in (areas, series, alerts, devices, quality, exports, events):
+    for module in (areas, series, alerts, devices, quality, exports, events, keys):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -89,6 +89,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
             stats = getattr(request.app.state, name).get_stats()
             metrics.pool_size.labels(name).set(stats.get("pool_size", 0))
             metrics.pool_in_use.labels(name).set(stats.get("pool_size", 0) - stats.get("pool_available", 0))
+        metrics.observe_feeds(events.KINDS)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -54,6 +54,7 @@ def require(role: Role):
 
 Viewer = Annotated[Caller, Depends(require(Role.VIEWER))]
 Operator = Annotated[Caller, Depends(require(Role.OPERATOR))]
+Admin = Annotated[Caller, Depends(require(Role.ADMIN))]
 Reader = Annotated[psycopg.AsyncConnection, Depends(reader)]
 
 

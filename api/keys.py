@@ -1,6 +1,7 @@
 """API keys: bearer tokens `cs_<key id>_<secret>`, stored as the SHA-256 of the whole token, each
 with a role and a consumer name. Created, listed and revoked by `citysense api-keys` (the owner's
-connection); checked by the API on every request."""
+connection) or by an admin key over HTTP (api/routers/keys.py, the same statements); checked by the
+API on every request."""
 
 from __future__ import annotations
 
@@ -36,18 +37,22 @@ def new_token() -> tuple[str, str]:
     return key_id, f"cs_{key_id}_{secrets.token_urlsafe(32)}"
 
 
-def create(conn: psycopg.Connection, consumer: str, role: Role) -> tuple[str, str]:
+CREATE = ("INSERT INTO api_keys (key_id, key_sha256, consumer, role, created_by) VALUES (%s, %s, %s, %s, %s) "
+          "RETURNING key_id, consumer, role, created_at")
+LIST = ("SELECT key_id, consumer, role, created_at, created_by, revoked_at, revoked_by FROM api_keys "
+        "ORDER BY created_at, key_id")
+REVOKE = "UPDATE api_keys SET revoked_at = now(), revoked_by = %s WHERE key_id = %s AND revoked_at IS NULL"
+
+
+def create(conn: psycopg.Connection, consumer: str, role: Role, by: str | None = None) -> tuple[str, str]:
     key_id, token = new_token()
-    conn.execute("INSERT INTO api_keys (key_id, key_sha256, consumer, role) VALUES (%s, %s, %s, %s)",
-                 (key_id, digest(token), consumer, str(role)))
+    conn.execute(CREATE, (key_id, digest(token), consumer, str(role), by))
     return key_id, token
 
 
 def listing(conn: psycopg.Connection) -> list[tuple]:
-    return conn.execute("SELECT key_id, consumer, role, created_at, revoked_at FROM api_keys "
-                        "ORDER BY created_at, key_id").fetchall()
+    return conn.execute(LIST).fetchall()
 
 
-def revoke(conn: psycopg.Connection, key_id: str) -> bool:
-    return conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s AND revoked_at IS NULL",
-                        (key_id,)).rowcount == 1
+def revoke(conn: psycopg.Connection, key_id: str, by: str | None = None) -> bool:
+    return conn.execute(REVOKE, (by, key_id)).rowcount == 1

@@ -53,11 +53,13 @@ def run_keys(args: argparse.Namespace) -> int:
         if args.what == "list":
             rows = keys.listing(conn)
             if args.json:
-                print(json.dumps([{"key_id": k, "consumer": c, "role": r, "created_at": t.isoformat(),
-                                   "revoked_at": v.isoformat() if v else None} for k, c, r, t, v in rows]))
+                print(json.dumps([{"key_id": k, "consumer": c, "role": r, "created_at": t.isoformat(), "created_by": cb,
+                                   "revoked_at": v.isoformat() if v else None, "revoked_by": vb}
+                                  for k, c, r, t, cb, v, vb in rows]))
             else:
-                for k, c, r, t, v in rows:
-                    print(f"{k}  {r:8s}  {c}  created {t:%Y-%m-%d %H:%M}" + (f"  revoked {v:%Y-%m-%d %H:%M}" if v else ""))
+                for k, c, r, t, cb, v, vb in rows:
+                    print(f"{k}  {r:8s}  {c}  created {t:%Y-%m-%d %H:%M}" + (f" by key {cb}" if cb else "")
+                          + (f"  revoked {v:%Y-%m-%d %H:%M}" if v else "") + (f" by key {vb}" if vb else ""))
             return 0
         if keys.revoke(conn, args.key_id):
             print(f"key {args.key_id} revoked")

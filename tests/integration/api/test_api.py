@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import httpx
 import orjson
 import psycopg
 import pytest
@@ -118,6 +119,37 @@ async def test_alert_actions_round_trip_through_the_database_and_kafka(api, kafk
     assert [a["alert_id"] for a in api.get("/api/v1/alerts", state="all", area=290).json()] == ["al2"]
 
 
+def test_an_admin_manages_keys_over_http(api):
+    r = httpx.post(api.url + "/api/v1/keys", json={"consumer": "Sở Xây dựng", "role": "viewer"},
+                   headers={"Authorization": f"Bearer {api.tokens['admin']}"}, timeout=10)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["token"].startswith(f"cs_{made['key_id']}_") and made["role"] == "viewer"
+    new = {"Authorization": f"Bearer {made['token']}"}
+    assert httpx.get(api.url + "/api/v1/areas/288", headers=new, timeout=10).status_code == 200
+    listed = {k["key_id"]: k for k in api.get("/api/v1/keys", role="admin").json()}
+    admin_id = api.tokens["admin"].split("_")[1]
+    assert listed[made["key_id"]]["created_by"] == admin_id and listed[made["key_id"]]["consumer"] == "Sở Xây dựng"
+    assert "token" not in listed[made["key_id"]] and len(listed) == 5  # the fixture's four and this one
+    assert api.get("/api/v1/keys", role="operator").status_code == 403  # only an admin
+    bad = httpx.post(api.url + "/api/v1/keys", json={"consumer": "x", "role": "root"},
+                     headers={"Authorization": f"Bearer {api.tokens['admin']}"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["name"] == "role"
+
+    def revoke(key_id: str) -> int:
+        return httpx.delete(f"{api.url}/api/v1/keys/{key_id}", headers={"Authorization": f"Bearer {api.tokens['admin']}"},
+                            timeout=10).status_code
+
+    assert revoke(made["key_id"]) == 204
+    assert httpx.get(api.url + "/api/v1/areas/288", headers=new, timeout=10).status_code == 401
+    assert revoke(made["key_id"]) == 404  # already revoked
+    after = {k["key_id"]: k for k in api.get("/api/v1/keys", role="admin").json()}[made["key_id"]]
+    assert after["revoked_by"] == admin_id and after["revoked_at"] is not None
+    with psycopg.connect(api.dsn) as conn:  # stored hashed: the token itself is nowhere in the table
+        assert conn.execute("SELECT count(*) FROM api_keys WHERE key_sha256 = %s OR consumer = %s",
+                            (made["token"], made["token"])).fetchone()[0] == 0
+
+
 def test_every_call_is_in_the_access_log(api):
     api.get("/api/v1/areas/288")
     api.get("/api/v1/areas", role=None)
@@ -139,6 +171,7 @@ def test_openapi_and_metrics(api):
     assert {"/api/v1/areas", "/api/v1/areas/{code}/series", "/api/v1/alerts/{alert_id}/close"} <= set(doc["paths"])
     metrics = api.get("/metrics", role=None).text
     assert "citysense_api_requests_total" in metrics and "citysense_api_pool_connections" in metrics
+    assert "citysense_api_sse_kafka_lag_messages" in metrics
 
 
 def test_exports_stream_every_row_once_over_many_pages(api):

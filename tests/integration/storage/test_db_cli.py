@@ -21,14 +21,16 @@ import telemetry
 from storage.databases import create, drop
 from storage.migrate import migrate
 from telemetry.devices import DeviceRegistry
+from telemetry.resources import data_path
 
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = sorted(p.name for p in (Path(storage.__file__).parent / "migrations").glob("*.sql"))
 
 
-def citysense(*args: str, dsn: str | None = None, stdin: str = "", expect: int = 0) -> str:
-    env = {**os.environ, **({"CITYSENSE_DATABASE_URL": dsn} if dsn else {})}
+def citysense(*args: str, dsn: str | None = None, stdin: str = "", expect: int = 0, registry: Path | None = None) -> str:
+    env = {**os.environ, **({"CITYSENSE_DATABASE_URL": dsn} if dsn else {}),
+           **({"CITYSENSE_REGISTRY": str(registry)} if registry else {})}
     done = subprocess.run([sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == expect, f"citysense {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}"
@@ -203,16 +205,19 @@ def test_devices_list_prints_the_registry_file(tmp_path):
 
 
 def test_validate_prints_the_canonical_reading_or_the_reason():
+    # the packaged sample registry, which has aq-288-01 (the checkout's own registry may hold the demo's fleet)
+    sample = data_path("devices.sample.json")
     topic = "citysense/v1/288/aq-288-01/telemetry"
     ts = datetime.now(timezone.utc).replace(microsecond=0)
-    accepted = json.loads(citysense("validate", "--topic", topic,
+    accepted = json.loads(citysense("validate", "--topic", topic, registry=sample,
                                     stdin=json.dumps({"ts": ts.isoformat(), "metrics": {"co": 2.0}, "units": {"co": "ppm"}})))
     assert accepted["accepted"] is True
     (reading,) = accepted["readings"]
     assert reading["device_id"] == "aq-288-01" and reading["district"] == 288
     # 2 ppm CO at 25 °C is 2 × 1.145 mg/m³ (EPA's table)
     assert reading["metrics"]["co"] == pytest.approx(2290, rel=0.004)
-    rejected = json.loads(citysense("validate", "--topic", topic, stdin='{"ts": 1, "metrics": {', expect=1))
+    rejected = json.loads(citysense("validate", "--topic", topic, registry=sample, stdin='{"ts": 1, "metrics": {',
+                                    expect=1))
     assert rejected["accepted"] is False and rejected["reason"] == "malformed_json" and rejected["message"]
 
 
