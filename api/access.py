@@ -41,8 +41,9 @@ class ApiMetrics:
 
     def observe_feeds(self, kinds: tuple[str, ...]) -> None:
         """At scrape time: each kind's lag of the client furthest behind (0 with no client)."""
+        lags = [f.lag() for f in self.feeds]
         for kind in kinds:
-            self.sse_lag.labels(kind).set(max((f.lag.get(kind, 0) for f in self.feeds), default=0))
+            self.sse_lag.labels(kind).set(max((lag.get(kind, 0) for lag in lags), default=0))
 
 
 class AccessLog:

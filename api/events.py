@@ -74,7 +74,6 @@ class Feed:
         self.kind_of = {topic: kind for kind, topic in topics.items() if kind in kinds}
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(queue_size)
         self.positions: dict[str, dict[int, int]] = {}
-        self.lag: dict[str, int] = {}  # per kind: records in Kafka past this client's positions
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self, resume: dict[str, dict[int, int]] | None) -> None:
@@ -126,7 +125,6 @@ class Feed:
                         except asyncio.QueueFull:
                             await self._drop()
                             return
-                self._measure_lag()
         except Exception:
             logger.exception("live events: reading Kafka failed; ending this client's stream")
             with contextlib.suppress(asyncio.QueueFull):
@@ -134,13 +132,14 @@ class Feed:
         finally:
             await self.consumer.stop()
 
-    def _measure_lag(self) -> None:
+    def lag(self) -> dict[str, int]:
+        """Per kind: records in Kafka past this client's positions (from the last fetches' highwater)."""
         lag: dict[str, int] = {}
         for tp in self.consumer.assignment():
             kind = self.kind_of[tp.topic]
             position = self.positions[kind][tp.partition]
             lag[kind] = lag.get(kind, 0) + max(0, (self.consumer.highwater(tp) or position) - position)
-        self.lag = lag
+        return lag
 
     async def _drop(self) -> None:
         while not self.queue.empty():

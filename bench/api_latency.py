@@ -28,7 +28,6 @@ import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -50,11 +49,6 @@ METRICS = ("pm2_5", "pm10", "o3", "no2", "noise_laeq", "temperature", "wind_spee
 SERIES_SQL = ("SELECT window_start, count, min, max, sum, mean, extra FROM aggregates WHERE district = 288 "
               "AND metric = 'pm2_5' AND window_s = 3600 AND window_start >= %s AND window_start < %s "
               "ORDER BY window_start")
-
-
-def as_user(dsn: str, user: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(netloc=f"{user}:{user}@{parts.hostname}:{parts.port}"))
 
 
 def free_port() -> int:
@@ -160,8 +154,8 @@ def start_api(dsn: str, prefix: str, kafka: str, log: Path) -> tuple[subprocess.
     port = free_port()
     env = {**os.environ, "CITYSENSE_API_PORT": str(port), "CITYSENSE_TOPIC_PREFIX": prefix,
            "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka,
-           "CITYSENSE_API_READ_DATABASE_URL": as_user(dsn, "citysense_ro"),
-           "CITYSENSE_API_ACTIONS_DATABASE_URL": as_user(dsn, "citysense_api")}
+           "CITYSENSE_API_READ_DATABASE_URL": databases.as_role(dsn, "citysense_ro"),
+           "CITYSENSE_API_ACTIONS_DATABASE_URL": databases.as_role(dsn, "citysense_api")}
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "api"], env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -212,7 +206,7 @@ def measure(args) -> dict:
             for label, (path, params) in calls.items():
                 client.get(path, params=params)  # warm: plans cached, pages in memory
                 report["endpoints"][label] = time_calls(client, path, params, args.requests)
-        with psycopg.connect(as_user(dsn, "citysense_ro")) as conn:
+        with psycopg.connect(databases.as_role(dsn, "citysense_ro")) as conn:
             samples = []
             for _ in range(args.requests):
                 t = time.perf_counter()

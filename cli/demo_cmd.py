@@ -97,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
            "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "900", "CITYSENSE_STREAMS_APP_ID": f"demo-streams-{run_id}",
            "CITYSENSE_STREAMS_WINDOW_SIZES_S": "[900, 3600]",
            "CITYSENSE_STREAMS_DATA_DIR": str(stack.root / "streams"), "CITYSENSE_STORAGE_GROUP_ID": f"demo-sink-{run_id}",
-           "CITYSENSE_STORAGE_SINK_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_sink:citysense_sink@"),
-           "CITYSENSE_API_READ_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_ro:citysense_ro@"),
-           "CITYSENSE_API_ACTIONS_DATABASE_URL": dsn.replace("citysense:citysense@", "citysense_api:citysense_api@")}
+           "CITYSENSE_STORAGE_SINK_DATABASE_URL": databases.as_role(dsn, "citysense_sink"),
+           "CITYSENSE_API_READ_DATABASE_URL": databases.as_role(dsn, "citysense_ro"),
+           "CITYSENSE_API_ACTIONS_DATABASE_URL": databases.as_role(dsn, "citysense_api")}
     stack.logs.mkdir(parents=True, exist_ok=True)
     print(f"3/6 gateway, streams, sink and API (logs {stack.logs}/demo-*.log) …", flush=True)
     procs = {name: _service(name, [name], env, stack.logs, stack.run) for name in ("gateway", "streams", "sink", "api")}

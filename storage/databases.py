@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -31,6 +32,13 @@ logger = logging.getLogger(__name__)
 def dsn_for(dsn: str, database: str) -> str:
     """The same server and credentials, another database (URL-style DSN)."""
     return dsn.rsplit("/", 1)[0] + f"/{database}"
+
+
+def as_role(dsn: str, user: str) -> str:
+    """The same server and database as another of the local stack's login roles (whose password is
+    its name: stack/postgres.py), URL-style DSN."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(netloc=f"{user}:{user}@{parts.hostname}:{parts.port}"))
 
 
 def create(admin_dsn: str, name: str, *, replace: bool = False, migrated: bool = True) -> str:

@@ -18,13 +18,14 @@ from api.problems import Problem, documented
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=documented(400, 401, 403))
 
+RoleName = Literal["viewer", "operator", "admin"]
 KeyPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-f0-9]+$")]
 
 
 class KeyInfo(BaseModel):
     key_id: str
     consumer: str
-    role: Literal["viewer", "operator", "admin"]
+    role: RoleName
     created_at: datetime
     created_by: str | None = Field(None, description="the admin key that made it; null: `citysense api-keys`")
     revoked_at: datetime | None = None
@@ -33,13 +34,13 @@ class KeyInfo(BaseModel):
 
 class NewKey(BaseModel):
     consumer: str = Field(min_length=1, max_length=100, pattern=NO_NUL, description="who will use it")
-    role: Literal["viewer", "operator", "admin"]
+    role: RoleName
 
 
 class CreatedKey(BaseModel):
     key_id: str
     consumer: str
-    role: str
+    role: RoleName
     created_at: datetime
     token: str = Field(description="the bearer token: shown here once, never again")
 

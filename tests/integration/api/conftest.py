@@ -7,7 +7,6 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -15,6 +14,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from api import keys
+from storage.databases import as_role
 from storage.registry_db import seed
 from telemetry.areas import AreaRegistry
 from telemetry.devices import Device, DeviceRegistry
@@ -25,11 +25,6 @@ DEVICES = DeviceRegistry([
     Device(device_id="aq-a", district=10507, kind="air_quality", lat=20.96038, lon=106.32625), Device(device_id="nz-a", district=10507, kind="noise"),
     Device(device_id="nz-b", district=10525, kind="noise"), Device(device_id="aq-c", district=10546, kind="air_quality"),
 ])
-
-
-def as_user(dsn: str, user: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(netloc=f"{user}:{user}@{parts.hostname}:{parts.port}"))
 
 
 def load(dsn: str) -> None:
@@ -95,8 +90,8 @@ def running_api(tmp_path, unique: str, database_url: str, kafka_bootstrap: str):
         port = free_port()
         prefix = f"api{unique}"
         proc = ServiceProcess(["api"], {"CITYSENSE_API_PORT": str(port),
-                                        "CITYSENSE_API_READ_DATABASE_URL": as_user(dsn, "citysense_ro"),
-                                        "CITYSENSE_API_ACTIONS_DATABASE_URL": as_user(dsn, "citysense_api"),
+                                        "CITYSENSE_API_READ_DATABASE_URL": as_role(dsn, "citysense_ro"),
+                                        "CITYSENSE_API_ACTIONS_DATABASE_URL": as_role(dsn, "citysense_api"),
                                         "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
                                         "CITYSENSE_TOPIC_PREFIX": prefix,
                                         "CITYSENSE_API_EXPORT_PAGE_ROWS": "7"},  # exports of many pages

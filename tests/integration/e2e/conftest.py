@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 
 from api import keys
+from storage.databases import as_role
 from storage.registry_db import seed
-from tests.integration.api.conftest import as_user
 from telemetry.devices import DeviceRegistry
 from telemetry.areas import DEFAULT_SET, AreaRegistry
 from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, wait_for
@@ -41,8 +41,8 @@ def running_platform(tmp_path: Path, unique: str, database_url: str, mqtt_access
             names = ("gateway", "streams", "sink", *(("api",) if with_api else ()))
             viewer_key = None
             if with_api:
-                env["CITYSENSE_API_READ_DATABASE_URL"] = as_user(dsn, "citysense_ro")
-                env["CITYSENSE_API_ACTIONS_DATABASE_URL"] = as_user(dsn, "citysense_api")
+                env["CITYSENSE_API_READ_DATABASE_URL"] = as_role(dsn, "citysense_ro")
+                env["CITYSENSE_API_ACTIONS_DATABASE_URL"] = as_role(dsn, "citysense_api")
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     viewer_key = keys.create(conn, "e2e viewer", keys.Role.VIEWER)[1]
             for name in names:
