@@ -95,7 +95,8 @@ class AccessMiddleware(BaseHTTPMiddleware):
         state = request.app.state
         state.metrics.requests.labels(template, request.method, str(response.status_code)).inc()
         state.metrics.latency.labels(template).observe(elapsed)
-        if template not in ("/healthz", "/metrics"):
+        if template not in ("/healthz", "/metrics", "/", "/dashboard/config.json") \
+                and not request.url.path.startswith("/static/"):
             await state.access_log.record((
                 datetime.now(timezone.utc), caller.key_id if caller else None, caller.consumer if caller else None,
                 request.method, template, request.url.path[:500], response.status_code, elapsed * 1000,

@@ -16,10 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from api import events, problems
+from api import events, problems, web
 from api.access import AccessLog, AccessMiddleware, ApiMetrics
 from api.outbox import Outbox
-from api.routers import alerts, areas, devices, exports, keys, quality, series
+from api.routers import alerts, aqi, areas, devices, exports, keys, quality, reference, series
 from api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,9 @@ def build_app(settings: ApiSettings) -> FastAPI:
     app.state.settings, app.state.metrics = settings, metrics
     problems.install(app)
     app.add_middleware(AccessMiddleware)
-    for module in (areas, series, alerts, devices, quality, exports, events, keys):
+    for module in (areas, aqi, series, alerts, devices, quality, exports, events, keys, reference):
         app.include_router(module.router)
+    web.install(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> JSONResponse:

@@ -137,6 +137,15 @@ class Device(BaseModel):
     rejects_24h: dict[str, int]
     clock: str | None = Field(None, description="the gateway's last judgement of its clock: ok, fast, slow")
     clock_skew_s: float | None = None
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    zone: str | None = Field(None, description="a noise meter's zone (QCVN 26:2010): special or normal")
+    flood_threshold_cm: float | None = Field(None, description="a water gauge's flood threshold")
+    road: str | None = None
+    river: str | None = None
+    last_status: str | None = Field(None, description="of the last reading: measuring, calibrating, error")
+    latest: dict[str, float] = Field(default_factory=dict, description="the last reading's values by metric")
 
 
 class CompletenessHour(BaseModel):

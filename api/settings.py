@@ -32,6 +32,11 @@ class ApiSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_
     export_page_rows: int = 5000  # rows of one keyset page of an export (exports have no size cap)
     sse_queue_size: int = 1000  # events waiting for one live-events client; beyond, it is dropped
     publish_interval_s: float = 2.0  # how often unpublished operator actions are sent to Kafka again
+    # the dashboard at /: no background tiles unless a tile server is named ({z}/{x}/{y} URL template)
+    tile_url: str | None = None
+    tile_attribution: str = ""
+    wall_rotate_s: float = Field(20.0, ge=3)  # wall mode: seconds on each view
+    stale_after_h: float = Field(3.0, gt=0)  # an area's AQI older than this is drawn faded
     log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_API_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))
 
     @property

@@ -16,6 +16,14 @@ def _standards() -> dict:
     return data_json("standards.json")
 
 
+def tables() -> dict:
+    """The air and noise limit tables as published (a copy; keys as in data/standards.json)."""
+    data = _standards()
+    return {"source": data["_source"], "air_limits": {k: dict(v) for k, v in data["air_limits"].items()},
+            "noise_limits": {k: dict(v) for k, v in data["noise_limits"].items() if not k.startswith("_")},
+            "noise_day_hours": [DAY_START_HOUR, NIGHT_START_HOUR]}
+
+
 def air_limit(pollutant: str, averaging: str, on: datetime | None = None) -> float | None:
     """Limit in µg/m³ for `pollutant` (pm2_5, pm10, co, no2, so2, o3) over `averaging` (1h, 8h, 24h,
     annual); None when QCVN 05:2023 sets none. PM2.5 24 h is 45 from 2026-01-01 (50 before)."""

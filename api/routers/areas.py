@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from api import sql
 from api.deps import Reader, TimeRange, Viewer
 from api.models import Aqi, Area, AreaState
 from api.params import AreaPath, AreaQuery
 from api.problems import Problem, documented
+from telemetry.outlines import outline
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"], responses=documented(400, 401, 403, 404))
 
@@ -36,6 +38,21 @@ async def areas(conn: Reader, _: Viewer, level: Literal["commune", "group", "cit
         + " FROM areas WHERE (%(level)s::text IS NULL OR level = %(level)s) "
           "AND (%(parent)s::int IS NULL OR parent = %(parent)s) ORDER BY code",
         {"level": level, "parent": parent})).fetchall()
+
+
+@router.get("/outlines", summary="outlines of the groups (or the city) drawn around their communes' boundaries",
+            responses={200: {"content": {"application/geo+json": {}}}})
+async def outlines(conn: Reader, _: Viewer, level: Literal["group", "city"] = "group") -> JSONResponse:
+    """A GeoJSON FeatureCollection: per area of `level`, a MultiLineString of the edges that no two
+    of its communes share (the former districts, drawn for the map)."""
+    rows = await (await conn.execute(
+        "SELECT a.code, a.name, array_agg(c.boundary) AS shapes FROM areas a "
+        "JOIN areas c ON c.level = 'commune' AND c.boundary IS NOT NULL "
+        " AND (c.parent = a.code OR c.parent IN (SELECT g.code FROM areas g WHERE g.parent = a.code)) "
+        "WHERE a.level = %s GROUP BY a.code, a.name ORDER BY a.code", (level,))).fetchall()
+    features = [{"type": "Feature", "id": r["code"], "properties": {"code": r["code"], "name": r["name"]},
+                 "geometry": outline(r["shapes"])} for r in rows]
+    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")
 
 
 @router.get("/{code}", response_model=AreaState, summary="an area's current state")

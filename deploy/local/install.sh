@@ -2,8 +2,8 @@
 # Install what the local stack and the Python packages need, on Debian 12 or 13. Idempotent:
 # every step checks first and does nothing when already done. Prints each step and its time.
 #
-#   deploy/local/install.sh            system packages, TimescaleDB, Kafka jars, Python venv
-#   deploy/local/install.sh --system   system packages, TimescaleDB, Kafka jars only
+#   deploy/local/install.sh            system packages, TimescaleDB, Kafka jars, Chromium and playwright-core, Python venv
+#   deploy/local/install.sh --system   all but the Python venv
 #
 # Environment: CITYSENSE_STACK_DIR (default <repo>/.stack), CITYSENSE_VENV (default <repo>/.venv),
 # PYTHON (default python3).
@@ -83,6 +83,21 @@ else
       -DoutputDirectory="$LIBS" -DincludeScope=runtime
   touch "$LIBS/.complete"
   done_ "$(ls "$LIBS"/*.jar | wc -l) jars in $LIBS"
+fi
+
+step "Chromium and playwright-core for the dashboard's browser tests"
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+apt_install chromium
+WEB="$REPO/web"
+WANT_WEB="$(sha256sum "$WEB/package-lock.json" | cut -c1-16)"
+if [ -f "$WEB/node_modules/.citysense-installed" ] && [ "$(cat "$WEB/node_modules/.citysense-installed")" = "$WANT_WEB" ]; then
+  done_ "up to date ($(/usr/bin/chromium --version 2>/dev/null))"
+else
+  mkdir -p "$STACK/logs"
+  (cd "$WEB" && npm ci --no-audit --no-fund >"$STACK/logs/npm.log" 2>&1) \
+    || { tail -20 "$STACK/logs/npm.log"; echo "[install] npm ci in web/ failed: see $STACK/logs/npm.log" >&2; exit 1; }
+  echo "$WANT_WEB" > "$WEB/node_modules/.citysense-installed"
+  done_ "$(/usr/bin/chromium --version 2>/dev/null); playwright-core $(node -p "require('$WEB/node_modules/playwright-core/package.json').version")"
 fi
 
 [ "${1:-}" = "--system" ] && exit 0
