@@ -1,12 +1,15 @@
 """`citysense demo`: the whole platform on today's simulated city (the 114 communes of Hải Phòng),
-then the tables of what it saw.
+then the tables of what it saw and the links to the operations centre's dashboard.
 
 Brings the local stack up, migrates, writes the simulated fleet's registry (file and database),
 starts a gateway, a streams worker and a sink (topics and consumer groups of their own for this
 run), publishes an accelerated day (24 h of simulated time in about two minutes), waits until
 everything is stored, prints one row per former district (group), the city, the ten worst communes
-and the totals, and stops what it started unless --keep-running. A simulated day in two minutes
-is 12 minutes of event time per wall second: the demo's windows are 15 minutes and an hour.
+and the totals with the dashboard's links (a viewer's and an operator's key), then — from a
+terminal — keeps the platform and the dashboard running until Ctrl-C; when its output is not a
+terminal it stops what it started (unless --keep-running, which leaves it running detached).
+A simulated day in two minutes is 12 minutes of event time per wall second: the demo's windows
+are 15 minutes and an hour.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 
 DEMO_DB = "citysense_demo"
+API = "http://127.0.0.1:19104"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +51,19 @@ def _healthy(port: int) -> bool:
         return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200
     except OSError:
         return False
+
+
+def _hold(procs: dict[str, subprocess.Popen], logs: Path) -> None:
+    """Until Ctrl-C, or until a service exits (said, with its log)."""
+    try:
+        while True:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"the {name} exited ({proc.returncode}): see {logs}/demo-{name}.log", file=sys.stderr)
+                    return
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping the demo's services …", flush=True)
 
 
 def _wait(check, timeout: float, what: str) -> None:
@@ -105,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     procs = {name: _service(name, [name], env, stack.logs, stack.run) for name in ("gateway", "streams", "sink", "api")}
     with psycopg.connect(dsn, autocommit=True) as conn:
         _, viewer_key = api_keys.create(conn, "demo viewer", api_keys.Role.VIEWER)
+        _, operator_key = api_keys.create(conn, "demo operator", api_keys.Role.OPERATOR)
     since = datetime.now(timezone.utc)
     try:
         for name, mport in (("gateway", 19101), ("streams", 19102), ("sink", 19103), ("api", 19104)):
@@ -147,11 +165,18 @@ def run(args: argparse.Namespace) -> int:
         print("6/6 what the operations centre sees:\n")
         print(render(hour, groups, worst, report.as_dict(), len(keys & expected), lost, rejected,
                      colour=not args.no_colour))
-        print(f"\nthe API: http://127.0.0.1:19104/api/v1/areas/31 (OpenAPI /api/v1/openapi.json), with the header "
-              f"Authorization: Bearer {viewer_key}" + ("" if args.keep_running else
+        hold = sys.stdout.isatty() and not args.keep_running
+        print(f"\nthe dashboard (open in a browser on this machine; the key is in the link):\n"
+              f"  viewer    {API}/#key={viewer_key}\n  operator  {API}/#key={operator_key}  (acts on alerts)\n"
+              f"  wall mode {API}/?wall=1#key={viewer_key}")
+        print(f"the API: {API}/api/v1/areas/31 (OpenAPI /api/v1/openapi.json), with the header "
+              f"Authorization: Bearer {viewer_key}" + ("" if args.keep_running or hold else
                                                        " — running until the demo ends; --keep-running keeps it"))
         print(f"\nthe demo took {time.monotonic() - started:.0f} s; its data: {stack.database_url_display.rsplit('/', 1)[0]}"
               f"/{DEMO_DB} (e.g. CITYSENSE_DATABASE_URL=… citysense query aqi)")
+        if hold:
+            print("\nthe platform and the dashboard keep running; Ctrl-C stops them", flush=True)
+            _hold(procs, stack.logs)
         return 0 if lost == 0 else 1
     finally:
         if not args.keep_running:

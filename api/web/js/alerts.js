@@ -2,7 +2,7 @@
 // one flashes, optionally with a tone and a browser notification); an operator acknowledges,
 // assigns, comments and closes from the list (the API's actions); a viewer gets no buttons.
 import { ApiError, get, post } from "./api.js";
-import { fmtNum, fmtTime, t } from "./i18n.js";
+import { fmtNum, fmtTime, ruleName, t } from "./i18n.js";
 import { escapeHtml } from "./map.js";
 
 export class Alerts {
@@ -43,7 +43,7 @@ export class Alerts {
   announce(alert) {
     this.fresh.add(alert.alert_id);
     setTimeout(() => { this.fresh.delete(alert.alert_id); }, 4000);
-    const text = `${t("rule_" + alert.rule)} — ${this.names.get(alert.area) || alert.area}: ${fmtNum(alert.value)} ${alert.unit || ""}`;
+    const text = `${ruleName(alert.rule)} — ${this.names.get(alert.area) || alert.area}: ${fmtNum(alert.value)} ${alert.unit || ""}`;
     if (this.sound) tone();
     if (this.notify && "Notification" in window && Notification.permission === "granted") {
       new Notification(t("alert_new"), { body: text, tag: alert.alert_id });
@@ -57,10 +57,10 @@ export class Alerts {
     this.el.innerHTML = `<tr><th>${t("col_severity")}</th><th>${t("col_rule")}</th><th>${t("col_area")}</th>
       <th class="num">${t("col_value")}</th><th>${t("col_since")}</th><th>${t("col_state")}</th><th>${t("col_assignee")}</th>
       ${operator ? `<th>${t("col_actions")}</th>` : ""}</tr>` + rows.map((a) => `
-      <tr data-alert="${escapeHtml(a.alert_id)}" data-area="${a.area}" data-rule="${escapeHtml(a.rule)}"
+      <tr data-alert="${escapeHtml(a.alert_id)}" data-area="${a.area}" data-rule="${escapeHtml(a.rule)}" data-pending="${a.pending ? 1 : 0}"
           class="${a.operator_state === "new" ? "new" : ""} ${this.fresh.has(a.alert_id) ? "fresh" : ""}">
         <td class="sev-${escapeHtml(a.severity)}">${t("sev_" + a.severity)}</td>
-        <td>${escapeHtml(t("rule_" + a.rule))}<br><span class="muted">${escapeHtml(a.subject)}</span></td>
+        <td>${escapeHtml(ruleName(a.rule))}<br><span class="muted">${escapeHtml(a.subject)}</span></td>
         <td>${escapeHtml(this.names.get(a.area) || String(a.area))}</td>
         <td class="num">${fmtNum(a.value)} ${escapeHtml(a.unit || "")}<br><span class="muted">${t("col_limit")} ${fmtNum(a.threshold)}</span></td>
         <td>${fmtTime(a.opened_at)}</td>

@@ -38,8 +38,9 @@ const STRINGS = {
   ask_comment: ["Ghi chú:", "Comment:"], ask_reason: ["Lý do đóng:", "Reason for closing:"],
   op_new: ["Mới", "New"], op_acknowledged: ["Đã xác nhận", "Acknowledged"], op_closed: ["Đã đóng", "Closed"],
   sev_warning: ["Cảnh báo", "Warning"], sev_critical: ["Nghiêm trọng", "Critical"], sev_info: ["Thông tin", "Info"],
-  rule_aqi: ["AQI vượt ngưỡng", "AQI above threshold"], rule_pollutant_limit: ["Vượt QCVN 05:2023", "Above QCVN 05:2023"],
-  rule_noise: ["Tiếng ồn vượt QCVN 26", "Noise above QCVN 26"], rule_flood: ["Mực nước vượt báo động", "Water above flood level"],
+  rule_aqi_bad: ["AQI vượt ngưỡng", "AQI above threshold"], rule_limit: ["Vượt QCVN 05:2023", "Above QCVN 05:2023"],
+  rule_noise_over_limit: ["Tiếng ồn vượt QCVN 26", "Noise above QCVN 26"],
+  rule_flood: ["Mực nước vượt báo động", "Water above flood level"],
   rule_congestion: ["Ùn tắc", "Congestion"], rule_device_silent: ["Thiết bị im lặng", "Device silent"],
   no_alerts: ["Không có cảnh báo đang mở", "No open alerts"], not_stored: ["Cảnh báo chưa được lưu, thử lại sau giây lát",
     "The alert is not stored yet; try again in a moment"],
@@ -91,6 +92,16 @@ export function setLanguage(next) {
 }
 
 export function onLanguage(fn) { listeners.push(fn); }
+
+// An alert rule's name: limit_<pollutant>_<averaging> (QCVN 05:2023) or a named rule.
+export function ruleName(rule) {
+  const limit = /^limit_(.+)_(1h|8h|24h)$/.exec(rule);
+  if (limit) {
+    const name = { pm2_5: "PM2.5", pm10: "PM10", o3: "O₃", no2: "NO₂", so2: "SO₂", co: "CO" }[limit[1]] || limit[1];
+    return `${t("rule_limit")}: ${name} (${limit[2].replace("h", " h")})`;
+  }
+  return STRINGS[`rule_${rule}`] ? t(`rule_${rule}`) : rule;
+}
 
 export function fmtTime(iso) {
   if (!iso) return t("none");

@@ -5,7 +5,7 @@
 import { get } from "./api.js";
 import { aqiChart } from "./charts.js";
 import { deviceHealth } from "./health.js";
-import { fmtNum, fmtTime, language, t } from "./i18n.js";
+import { fmtNum, fmtTime, language, ruleName, t } from "./i18n.js";
 import { escapeHtml, pollutant } from "./map.js";
 
 const GASES = ["so2", "no2", "co", "o3"];
@@ -68,7 +68,7 @@ export class Panel {
       <h3>${t("panel_traffic")}</h3>${this.traffic(latest)}
       <h3>${t("panel_completeness")}</h3>${this.completeness(completeness)}
       <h3>${t("panel_alerts")}</h3>${state.open_alerts.length ? `<ul>${state.open_alerts.map((x) =>
-        `<li>${escapeHtml(t("rule_" + x.rule))} · ${escapeHtml(x.subject)} · ${fmtNum(x.value)} ${escapeHtml(x.unit || "")}</li>`)
+        `<li>${escapeHtml(ruleName(x.rule))} · ${escapeHtml(x.subject)} · ${fmtNum(x.value)} ${escapeHtml(x.unit || "")}</li>`)
         .join("")}</ul>` : `<p class="muted">${t("no_alerts")}</p>`}
       <h3>${t("panel_devices")}</h3>${this.deviceTable(devices)}`;
     this.el.querySelector(".close").addEventListener("click", () => this.close());
