@@ -67,6 +67,13 @@ def worst_communes(conn: psycopg.Connection, hour: datetime | None, n: int = 10)
         ORDER BY a.aqi DESC, c.code LIMIT %(n)s""", {"hour": hour, "n": n})]
 
 
+def coloured(text: str, rgb: list[int] | tuple[int, int, int]) -> str:
+    """The text on the AQI's colour (24-bit ANSI), in black or white letters, whichever reads."""
+    r, g, b = rgb
+    fg = "30" if (r * 299 + g * 587 + b * 114) / 1000 > 128 else "97"
+    return f"\x1b[48;2;{r};{g};{b}m\x1b[{fg}m{text}{RESET}"
+
+
 def _aqi(aqi, level_vi, level_en, rgb, colour: bool, width: int = 24) -> str:
     if aqi is None:
         return f"{'–':>3s} {'no data':{width - 4}s}"
