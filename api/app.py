@@ -11,6 +11,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
@@ -69,6 +70,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
     app.state.settings, app.state.metrics = settings, metrics
     problems.install(app)
     app.add_middleware(AccessMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # not the live events (text/event-stream)
     for module in (areas, aqi, series, alerts, devices, quality, exports, events, keys, reference):
         app.include_router(module.router)
     web.install(app, settings)

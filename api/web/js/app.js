@@ -3,6 +3,7 @@
 import { forgetKey, get, live, setKey, takeKey, Unauthorized } from "./api.js";
 import { Alerts } from "./alerts.js";
 import { apply, language, onLanguage, setLanguage, t } from "./i18n.js";
+import { HEALTH_COLOURS } from "./health.js";
 import { CityMap } from "./map.js";
 import { Panel } from "./panel.js";
 import { loadQuality, renderQuality } from "./quality.js";
@@ -66,7 +67,10 @@ async function main() {
   const drawLegend = () => {
     $("#legend").innerHTML = `<b>${t("legend")}</b>` + reference.aqi_levels.map((l) => `<div><span class="swatch"
       style="background:rgb(${l.colour.join(",")})"></span>${l.low}–${l.high} ${language() === "en" ? l.en : l.vi}</div>`).join("")
-      + `<div><span class="swatch" style="background:#5b6770"></span>${t("no_data")}</div>`;
+      + `<div><span class="swatch" style="background:#5b6770"></span>${t("no_data")}</div>`
+      + `<div><span class="swatch stale"></span>${t("stale")} (&gt; ${config.stale_after_h} h)</div>`
+      + (kinds().size ? `<b>${t("panel_devices")}</b>` + Object.entries(HEALTH_COLOURS).map(([h, c]) =>
+        `<div><span class="swatch dot" style="background:${c}"></span>${t("st_" + h)}</div>`).join("") : "");
   };
   const refreshQuality = async () => {
     state.quality = await loadQuality();
@@ -129,7 +133,9 @@ async function main() {
   };
   const wall = new Wall(show, $("#wall"), t);
   for (const b of document.querySelectorAll("nav button")) b.addEventListener("click", () => show(b.dataset.view));
-  for (const i of document.querySelectorAll(".map-tools input")) i.addEventListener("change", () => refreshMarkers().catch(report));
+  for (const i of document.querySelectorAll(".map-tools input")) {
+    i.addEventListener("change", () => { drawLegend(); refreshMarkers().catch(report); });
+  }
   $("#lang").addEventListener("click", () => setLanguage(language() === "vi" ? "en" : "vi"));
   $("#logout").addEventListener("click", () => { forgetKey(); location.reload(); });
   $("#sound").addEventListener("click", () => {
@@ -159,8 +165,9 @@ async function main() {
   drawLegend();
   apply();
   show("map");
-  if (params.get("wall") === "1") wall.start(rotate);
   await refreshAll();
+  if (params.get("wall") === "1") wall.start(rotate);
+  document.body.dataset.readyAt = String(performance.now());
   document.body.dataset.ready = "true";
   live(["alert", "aqi"], (kind, m) => (kind === "aqi" ? onAqi(m) : alerts.live(m)), setLive);
 }

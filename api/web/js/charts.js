@@ -16,11 +16,17 @@ export function aqiChart(el, rows, levels, width, from, to) {
     ctx.restore();
   };
   return new uPlot({
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Asia/Ho_Chi_Minh"),
     width, height: 150, legend: { show: false }, cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true, min: from, max: to }, y: { range: [0, top] } },
-    axes: [{ stroke: "#9fb0c0", grid: { stroke: "#2a3a4a" } }, { stroke: "#9fb0c0", grid: { stroke: "#2a3a4a" }, size: 40 }],
+    axes: [{ stroke: "#9fb0c0", grid: { stroke: "#2a3a4a" }, values: (u, splits) => splits.map((ts) => tick(ts, to - from)) },
+           { stroke: "#9fb0c0", grid: { stroke: "#2a3a4a" }, size: 40 }],
     series: [{}, { stroke: "#ffffff", width: 2, points: { show: rows.length < 40 }, spanGaps: false }],
     hooks: { drawClear: [bands] },
   }, [xs, ys], el);
+}
+
+// A time tick in Vietnam's time: hours over a day, day/month over longer ranges.
+function tick(ts, range) {
+  const options = range > 2 * 86400 ? { day: "2-digit", month: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+  return new Date(ts * 1000).toLocaleString("en-GB", { timeZone: "Asia/Ho_Chi_Minh", ...options });
 }

@@ -64,7 +64,7 @@ const STRINGS = {
   q_silent: ["Im lặng", "Silent"], q_calibrating: ["Hiệu chuẩn / lỗi", "Calibrating / error"],
   q_skew: ["Lệch đồng hồ", "Clock skew"], q_rejects: ["Bản tin bị loại (24 giờ)", "Rejected messages (24 h)"],
   q_completeness: ["Độ đầy đủ (24 giờ)", "Completeness (24 h)"],
-  as_of: ["lúc", "at"], stale: ["dữ liệu cũ", "stale"], none: ["—", "—"], of: ["trên", "of"],
+  as_of: ["lúc", "at"], stale: ["dữ liệu cũ", "old data"], none: ["—", "—"], of: ["trên", "of"],
 };
 
 let lang = localStorage.getItem("citysense.lang") === "en" ? "en" : "vi";

@@ -61,20 +61,27 @@ export class CityMap {
     if (!row || row.aqi === null) return `<b>${name}</b><br>${t("no_data")}`;
     const level = language() === "en" ? row.level_en : row.level_vi;
     return `<b>${name}</b><br>AQI <b>${row.aqi}</b> — ${escapeHtml(level)}` +
-      `<br>${t("col_dominant")}: ${escapeHtml(pollutant(row.dominant))}<br><span class="muted">${fmtTime(row.start)}</span>`;
+      `<br>${t("col_dominant")}: ${escapeHtml(pollutant(row.dominant))}<br><span class="muted">${fmtTime(row.start)}` +
+      `${this.isStale(row) ? ` — ${t("stale")}` : ""}</span>`;
   }
 
   paint(rows) {
-    const staleMs = this.config.stale_after_h * 3600e3;
     for (const row of rows) {
       this.latest.set(row.area, row);
       const shape = this.layers.get(row.area);
       if (!shape) continue;
-      const stale = row.start && Date.now() - new Date(row.start).getTime() > staleMs + 3600e3;
-      shape.setStyle({ fillColor: row.aqi === null ? NO_DATA : rgb(row.colour), fillOpacity: stale ? 0.35 : 0.8 });
+      const stale = this.isStale(row);
+      // an old AQI keeps its colour (a faded red would read as another category) and gets a dashed edge
+      shape.setStyle({ fillColor: row.aqi === null ? NO_DATA : rgb(row.colour), fillOpacity: 0.85,
+                       color: stale ? "#ffffff" : "#0b1620", weight: stale ? 1.4 : 0.6, dashArray: stale ? "4 3" : null });
       const el = shape.getElement();
-      if (el) { el.dataset.aqi = row.aqi ?? ""; el.dataset.fill = row.aqi === null ? "" : rgb(row.colour); }
+      if (el) { el.dataset.aqi = row.aqi ?? ""; el.dataset.stale = stale ? "1" : ""; }
     }
+  }
+
+  // older than the setting, counted from the end of its hour
+  isStale(row) {
+    return Boolean(row.start) && Date.now() - new Date(row.start).getTime() > (this.config.stale_after_h + 1) * 3600e3;
   }
 
   showDevices(devices, kinds, onDevice) {
