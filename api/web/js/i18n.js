@@ -67,7 +67,7 @@ const STRINGS = {
   as_of: ["lúc", "at"], stale: ["dữ liệu cũ", "old data"], none: ["—", "—"], of: ["trên", "of"],
 };
 
-let lang = localStorage.getItem("citysense.lang") === "en" ? "en" : "vi";
+let lang = globalThis.localStorage?.getItem("citysense.lang") === "en" ? "en" : "vi";
 const listeners = [];
 
 export function t(key) {
@@ -77,7 +77,7 @@ export function t(key) {
 
 export function language() { return lang; }
 
-export function keys() { return Object.keys(STRINGS); }
+export function pairs() { return Object.entries(STRINGS); }
 
 export function apply(root = document) {
   document.documentElement.lang = lang;
