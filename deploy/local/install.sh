@@ -87,7 +87,7 @@ fi
 
 step "Chromium and playwright-core for the dashboard's browser tests"
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
-apt_install chromium
+apt_install chromium fonts-dejavu-core
 WEB="$REPO/web"
 WANT_WEB="$(sha256sum "$WEB/package-lock.json" | cut -c1-16)"
 if [ -f "$WEB/node_modules/.citysense-installed" ] && [ "$(cat "$WEB/node_modules/.citysense-installed")" = "$WANT_WEB" ]; then

@@ -101,10 +101,11 @@ async function main() {
     const list = m.level === "group" ? state.groups : m.level === "commune" ? state.communes : null;
     const row = list?.find((r) => r.area === m.area);
     if (!row || (row.start && new Date(m.start) < new Date(row.start))) return;
-    const previous = row.start && new Date(m.start) - new Date(row.start) === 3600e3 ? row.aqi : row.previous_aqi;
+    // the hour before: kept for a new version of the same hour, the shown AQI for the next hour, unknown after a gap
+    const gap = row.start ? new Date(m.start) - new Date(row.start) : null;
+    const previous = gap === 0 ? row.previous_aqi : gap === 3600e3 ? row.aqi : null;
     Object.assign(row, { start: m.start, aqi: m.aqi, level_vi: m.aqi_level.vi, level_en: m.aqi_level.en,
-                         colour: m.colour, dominant: m.dominant, worst_area: m.worst_area ?? null,
-                         previous_aqi: row.start === m.start ? row.previous_aqi : previous });
+                         colour: m.colour, dominant: m.dominant, worst_area: m.worst_area ?? null, previous_aqi: previous });
     if (m.level === "commune") map.paint([row]);
     redrawRanking();
     if (panel.code === m.area) reopenPanel();

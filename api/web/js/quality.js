@@ -33,7 +33,7 @@ export function renderQuality(els, data, names) {
   const cards = [["q_devices", devices.filter((d) => d.status === "active").length],
     ["q_reporting", devices.filter((d) => d.messages_last_hour > 0).length], ["q_silent", count("silent")],
     ["q_calibrating", count("calibrating", "error")], ["q_skew", devices.filter((d) => d.clock === "fast" || d.clock === "slow").length],
-    ["q_rejects", rejected], ["q_completeness", expected ? `${fmtNum((100 * received) / expected)} %` : t("none")]];
+    ["q_rejects", `${rejected}${received + rejected ? ` (${fmtNum((100 * rejected) / (received + rejected))} %)` : ""}`], ["q_completeness", expected ? `${fmtNum((100 * received) / expected)} %` : t("none")]];
   els.summary.innerHTML = cards.map(([k, v]) => `<div class="card" data-card="${k}"><span>${t(k)}</span><b>${v}</b></div>`).join("")
     + (rejects.length ? `<div class="card"><span>${t("st_rejects")}</span>${rejects.map((r) =>
       `<div>${escapeHtml(r.reason)}: ${r.count}</div>`).join("")}</div>` : "");

@@ -15,6 +15,7 @@ export class Wall {
 
   start(seconds) {
     document.body.classList.add("wall");
+    document.documentElement.classList.add("wall"); // large type: rem follows the root's font size
     document.documentElement.requestFullscreen?.().catch(() => {}); // refused without a user gesture: fine
     this.index = 0;
     this.show(ROTATION[0]);
@@ -29,6 +30,7 @@ export class Wall {
     clearInterval(this.timer);
     this.timer = null;
     document.body.classList.remove("wall");
+    document.documentElement.classList.remove("wall");
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     this.label();
   }

@@ -166,6 +166,16 @@ def test_the_map_loads_alone_with_every_commune_coloured_as_the_decision_says(ci
                                     "p => !p.dataset.aqi).map(p => Number(p.dataset.code))")}
     assert no_data == {a.code for a in AREAS.communes()} - set(PM25)
     shot(page, "map")
+    tip = page.eval(f"""(() => {{
+        const p = document.querySelector('path.commune[data-code="{HAI_DUONG}"]');
+        const b = p.getBoundingClientRect();
+        const at = {{bubbles: true, clientX: b.x + b.width / 2, clientY: b.y + b.height / 2}};
+        p.dispatchEvent(new MouseEvent('mouseover', at));
+        p.dispatchEvent(new MouseEvent('mousemove', at));
+        return document.querySelector('.leaflet-tooltip')?.innerText; }})()""")
+    assert tip.splitlines()[:3] == [AREAS.get(HAI_DUONG).name, f"AQI {by_hand(HAI_DUONG, 2)} — Kém",
+                                    "Chất chính: PM2.5"], tip  # hover: name, AQI and level, dominant pollutant
+    shot(page, "map-hover")
     log = page.log()
     assert log["console_errors"] == [] and log["page_errors"] == [] and log["failed"] == []
     off = [u for u in log["requests"] if not u.startswith(city.url + "/")]
@@ -264,6 +274,9 @@ def test_a_commune_over_150_turns_red_and_its_alert_arrives_live_then_an_operato
         turned_red_s = time.monotonic() - published
         shown = operator.eval(f"document.querySelector('path.commune[data-code=\"{CHI_LINH}\"]').dataset.aqi")
         assert int(shown) == by_hand(CHI_LINH, 3)
+        rise = by_hand(CHI_LINH, 3) - by_hand(CHI_LINH, 2)  # the ranking's trend, from the live event
+        operator.wait(f"document.querySelector('#ranking-communes tr[data-code=\"{CHI_LINH}\"]')"
+                      f".children[6].innerText === '▲ {rise}'", 10)
         alert_row = f"#alerts tr[data-area='{CHI_LINH}'][data-rule='aqi_bad']"
         for page in (operator, viewer):
             page.wait(f"document.querySelector(\"{alert_row}\") !== null", 30)
@@ -299,6 +312,7 @@ def test_a_commune_over_150_turns_red_and_its_alert_arrives_live_then_an_operato
 def test_wall_mode_rotates_and_recovers_by_itself_when_the_api_comes_back(city, browser):
     page = city.page(browser, city.viewer_key, "?wall=1&rotate=3")
     assert page.eval("document.body.classList.contains('wall')")
+    assert page.eval("parseFloat(getComputedStyle(document.documentElement).fontSize)") == 22.5  # 1.5 × 15 px
     cycle = ["map", "ranking", "alerts"]
     seen = [page.eval("document.body.dataset.view")]
     deadline = time.monotonic() + 15
