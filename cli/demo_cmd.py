@@ -110,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
            "CITYSENSE_REGISTRY": str(registry_file), "CITYSENSE_TOPIC_PREFIX": f"demo{run_id}",
            "CITYSENSE_GATEWAY_CLIENT_ID": f"demo-gw-{run_id}",
            "CITYSENSE_GATEWAY_SESSION_EXPIRY_S": "600",
+           # A day in two minutes puts every reading's time up to a day behind its reception: a device
+           # clock cannot be judged against the wall clock here (the dashboard would flag them all).
+           "CITYSENSE_GATEWAY_CLOCK_SKEW_TOLERANCE_S": str(int(args.sim_hours * 3600) + 3600),
            # A day in two minutes: a few hundred ms of delivery jitter is minutes of event time.
            "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "900", "CITYSENSE_STREAMS_APP_ID": f"demo-streams-{run_id}",
            "CITYSENSE_STREAMS_WINDOW_SIZES_S": "[900, 3600]",
@@ -164,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         lost = len(expected - keys)
         print("6/6 what the operations centre sees:\n")
         print(render(hour, groups, worst, report.as_dict(), len(keys & expected), lost, rejected,
-                     colour=not args.no_colour))
+                     colour=not args.no_colour and sys.stdout.isatty()))
         hold = sys.stdout.isatty() and not args.keep_running
         print(f"\nthe dashboard (open in a browser on this machine; the key is in the link):\n"
               f"  viewer    {API}/#key={viewer_key}\n  operator  {API}/#key={operator_key}  (acts on alerts)\n"

@@ -20,7 +20,9 @@ from telemetry.areas import AreaRegistry
 from telemetry.devices import Device, DeviceRegistry
 from tests.integration.helpers import ServiceProcess, free_port, fresh_database, http_get, wait_for
 
-T = datetime(2026, 11, 25, 0, 0, tzinfo=timezone.utc)  # 07:00 local: its hours are one local day
+# 00:00 UTC = 07:00 local (its hours are one local day), three days ago: within the "last 30 days" that
+# devices' last readings are looked up in, whatever the date the tests run on
+T = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
 DEVICES = DeviceRegistry([
     Device(device_id="aq-a", district=10507, kind="air_quality", lat=20.96038, lon=106.32625), Device(device_id="nz-a", district=10507, kind="noise"),
     Device(device_id="nz-b", district=10525, kind="noise"), Device(device_id="aq-c", district=10546, kind="air_quality"),
