@@ -59,6 +59,9 @@ async function main() {
   const panel = new Panel($("#panel"), reference);
   const map = new CityMap($("#map"), config, (code) => panel.open(code).catch(report));
   const alerts = new Alerts($("#alerts"), me.role, names, toast);
+  const latestAqi = () => Promise.all([get("/api/v1/aqi/latest", { level: "commune" }),
+                                       get("/api/v1/aqi/latest", { level: "group" })]);
+  const firstAqi = latestAqi(); // while the boundaries load
   await map.load();
   for (const [code, name] of map.names) names.set(code, name);
 
@@ -83,14 +86,13 @@ async function main() {
     state.devices = await get("/api/v1/devices", { limit: 5000 });
     map.showDevices(state.devices, wanted, (d) => panel.open(d.area).catch(report));
   };
-  const refreshAll = async () => {
-    [state.communes, state.groups] = await Promise.all([get("/api/v1/aqi/latest", { level: "commune" }),
-                                                        get("/api/v1/aqi/latest", { level: "group" })]);
+  const refreshAll = async (aqi = latestAqi()) => {
+    const others = Promise.all([alerts.load(), state.view === "quality" && refreshQuality(),
+                                kinds().size && refreshMarkers()]);
+    [state.communes, state.groups] = await aqi;
     map.paint(state.communes);
     drawRanking();
-    await alerts.load();
-    if (state.view === "quality") await refreshQuality();
-    if (kinds().size) await refreshMarkers();
+    await others;
     document.body.dataset.loaded = String(Date.now());
   };
   const redrawRanking = later(drawRanking, 300);
@@ -166,7 +168,7 @@ async function main() {
   drawLegend();
   apply();
   show("map");
-  await refreshAll();
+  await refreshAll(firstAqi);
   if (params.get("wall") === "1") wall.start(rotate);
   document.body.dataset.readyAt = String(performance.now());
   document.body.dataset.ready = "true";
