@@ -13,6 +13,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.settings import ApiSettings
+from telemetry.areas import DEFAULT_SET
+from telemetry.resources import data_path
 
 WEB = Path(__file__).with_name("web")
 
@@ -28,7 +30,19 @@ def policy(settings: ApiSettings) -> str:
             "base-uri 'none'; form-action 'self'")
 
 
+def boundaries_credit(area_set: str = DEFAULT_SET) -> str:
+    """The copyright line of the area set's boundaries (their licence travels with them), or ''."""
+    try:
+        text = data_path(f"areas/{area_set}.LICENSE").read_text()
+    except OSError:
+        return ""
+    first = next((line.strip() for line in text.splitlines() if line.startswith("Copyright")), "")
+    kind = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return f"{first} ({kind})" if first else ""
+
+
 def install(app: FastAPI, settings: ApiSettings) -> None:
+    credit = boundaries_credit()
     headers = {"Content-Security-Policy": policy(settings), "Cache-Control": "no-cache",
                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
@@ -39,7 +53,8 @@ def install(app: FastAPI, settings: ApiSettings) -> None:
     @app.get("/dashboard/config.json", include_in_schema=False)
     async def config() -> JSONResponse:
         return JSONResponse({"tile_url": settings.tile_url, "tile_attribution": settings.tile_attribution,
-                             "wall_rotate_s": settings.wall_rotate_s, "stale_after_h": settings.stale_after_h},
+                             "wall_rotate_s": settings.wall_rotate_s, "stale_after_h": settings.stale_after_h,
+                             "boundaries_credit": credit},
                             headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")

@@ -21,9 +21,14 @@ export class Alerts {
   async load() {
     const rows = await get("/api/v1/alerts", { state: "open", limit: 500 });
     const kept = new Map(rows.map((r) => [r.alert_id, r]));
-    for (const [id, r] of this.rows) if (!kept.has(id) && r.pending) kept.set(id, r); // not stored yet
+    let waiting = 0;
+    for (const [id, r] of this.rows) {
+      if (!kept.has(id) && r.pending && Date.now() - r.seen < 120_000) { kept.set(id, r); waiting += 1; } // not stored yet
+    }
     this.rows = kept;
     this.render();
+    clearTimeout(this.refreshTimer);
+    if (waiting) this.refreshTimer = setTimeout(() => this.load().catch(() => {}), 2000); // until the sink has them
   }
 
   // A live alert message (the streams' schema): shown at once, then re-read from the API (which
@@ -32,8 +37,8 @@ export class Alerts {
     const id = message.alert_id;
     const known = this.rows.get(id);
     if (message.resolved_at) { this.rows.delete(id); this.render(); return; }
-    this.rows.set(id, { ...(known || { operator_state: "new", assignee: null, pending: true }), ...message,
-                        area: message.area ?? message.district });
+    this.rows.set(id, { ...(known || { operator_state: "new", assignee: null, pending: true, seen: Date.now() }),
+                        ...message, area: message.area ?? message.district });
     if (!known) this.announce(this.rows.get(id));
     this.render();
     clearTimeout(this.refreshTimer);

@@ -16,7 +16,9 @@ export class CityMap {
     this.latest = new Map(); // commune code -> latest AQI row
     this.layers = new Map(); // commune code -> Leaflet layer
     this.markers = L.layerGroup();
-    this.map = L.map(el, { zoomSnap: 0.25, attributionControl: Boolean(config.tile_url), preferCanvas: false });
+    this.map = L.map(el, { zoomSnap: 0.25, preferCanvas: false });
+    this.map.attributionControl.setPrefix(false); // the boundaries' licence travels with them
+    if (config.boundaries_credit) this.map.attributionControl.addAttribution(escapeHtml(config.boundaries_credit));
     if (config.tile_url) {
       L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 18 }).addTo(this.map);
     }

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.integration
 def test_every_communes_latest_hourly_aqi_with_the_hour_before(api):
     with psycopg.connect(api.dsn, autocommit=True) as conn:
         for hours, aqi in ((5, 40), (6, 75), (8, 90)):  # Chí Linh: hours 5, 6 and 8 (7 missing)
-            conn.execute("INSERT INTO aqi (start, \"end\", period, district, aqi, level_vi, level_en, colour, dominant, "
-                         "sub_indices, level, parent) VALUES (%s, %s, 'hour', 10546, %s, 'x', 'x', '{0,0,0}', 'pm10', "
-                         "%s, 'commune', 290)", (T + timedelta(hours=hours), T + timedelta(hours=hours + 1), aqi,
-                                                 Jsonb({"pm10": aqi})))
+            conn.execute("INSERT INTO aqi (start, \"end\", period, district, aqi, level_vi, level_en, colour, "
+                         "dominant, sub_indices, level, parent) VALUES (%s, %s, 'hour', 10546, %s, 'x', 'x', "
+                         "'{0,0,0}', 'pm10', %s, 'commune', 290)",
+                         (T + timedelta(hours=hours), T + timedelta(hours=hours + 1), aqi, Jsonb({"pm10": aqi})))
         conn.execute("INSERT INTO aqi (start, \"end\", period, district, aqi, level_vi, level_en, colour, dominant, "
                      "sub_indices, level, parent) VALUES (%s, %s, 'day', 10507, 300, 'x', 'x', '{0,0,0}', 'pm10', "
                      "'{}', 'commune', 288)", (T + timedelta(days=1), T + timedelta(days=2)))  # a day: not an hour
@@ -61,7 +61,8 @@ def test_group_outlines_run_along_their_communes_boundaries(api):
                 edge = frozenset((tuple(a), tuple(b)))
                 edges.setdefault(parent, Counter())[edge] += 1
     for f in features:
-        drawn = [frozenset((tuple(a), tuple(b))) for line in f["geometry"]["coordinates"] for a, b in zip(line, line[1:])]
+        drawn = [frozenset((tuple(a), tuple(b)))
+                 for line in f["geometry"]["coordinates"] for a, b in zip(line, line[1:])]
         assert len(drawn) == len(set(drawn))  # each edge once
         assert set(drawn) == {e for e, n in edges[f["id"]].items() if n == 1}, f["id"]  # both ways
     assert sum(n == 2 for c in edges.values() for n in c.values()) > 500  # shared borders were left out
@@ -103,5 +104,6 @@ def test_the_page_and_its_policy(api):
     for asset in ("/static/js/app.js", "/static/vendor/leaflet/leaflet.js", "/static/vendor/fonts/fonts.css"):
         assert httpx.get(api.url + asset, timeout=10).status_code == 200, asset
     config = httpx.get(api.url + "/dashboard/config.json", timeout=10).json()
-    assert config == {"tile_url": None, "tile_attribution": "", "wall_rotate_s": 20.0, "stale_after_h": 3.0}
+    assert config == {"tile_url": None, "tile_attribution": "", "wall_rotate_s": 20.0, "stale_after_h": 3.0,
+                      "boundaries_credit": "Copyright (c) 2021 Thang Le Quoc (MIT License)"}  # the shipped notice
     assert httpx.get(api.url + "/static/../api/settings.py", timeout=10).status_code == 404
