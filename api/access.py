@@ -1,4 +1,5 @@
-"""Every request recorded — consumer, key, method, route template, path, status, duration — in the
+"""Every request recorded — consumer, key, method, route template, path, status, duration, and for
+sharing's traceability the interface, the kind of entity read and how many — in the
 `api_access_log` table, and counted in the Prometheus metrics. Rows are queued and written in
 batches by one task (the request does not wait for the database); the queue is bounded, and a full
 queue makes requests wait rather than lose their record."""
@@ -17,7 +18,19 @@ from starlette.requests import Request
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("at", "key_id", "consumer", "method", "route", "path", "status", "duration_ms", "client")
+COLUMNS = ("at", "key_id", "consumer", "method", "route", "path", "status", "duration_ms", "client", "interface",
+           "entity_type", "rows")
+INTERFACES = (("/open/", "open-data"), ("/ngsi-ld/", "ngsi-ld"), ("/odata", "odata"), ("/api/v1/exports/", "export"))
+
+
+def interface_of(path: str) -> str:
+    """Which sharing interface a path belongs to (the access log's `interface`)."""
+    return next((name for prefix, name in INTERFACES if path.startswith(prefix)), "api")
+
+
+def trace(request: Request, entity_type: str, rows: int | None) -> None:
+    """What a call read, for the access log: the kind of entity and how many (set by the route)."""
+    request.state.trace = (entity_type, rows)
 
 
 class ApiMetrics:
@@ -97,8 +110,9 @@ class AccessMiddleware(BaseHTTPMiddleware):
         state.metrics.latency.labels(template).observe(elapsed)
         if template not in ("/healthz", "/metrics", "/", "/dashboard/config.json") \
                 and not request.url.path.startswith("/static/"):
+            entity_type, rows = getattr(request.state, "trace", (None, None))
             await state.access_log.record((
                 datetime.now(timezone.utc), caller.key_id if caller else None, caller.consumer if caller else None,
                 request.method, template, request.url.path[:500], response.status_code, elapsed * 1000,
-                request.client.host if request.client else None))
+                request.client.host if request.client else None, interface_of(request.url.path), entity_type, rows))
         return response

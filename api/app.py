@@ -20,7 +20,8 @@ from psycopg_pool import AsyncConnectionPool
 from api import events, problems, web
 from api.access import AccessLog, AccessMiddleware, ApiMetrics
 from api.outbox import Outbox
-from api.routers import alerts, aqi, areas, devices, exports, keys, quality, reference, series
+from api.ratelimit import RateLimiter
+from api.routers import alerts, aqi, areas, devices, exports, keys, open_data, quality, reference, series
 from api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -68,10 +69,11 @@ def build_app(settings: ApiSettings) -> FastAPI:
                               "and operators' actions, devices, data quality. Bearer API keys "
                               "(`citysense api-keys create`).")
     app.state.settings, app.state.metrics = settings, metrics
+    app.state.open_limiter = RateLimiter(settings.open_rate_per_min, settings.open_burst)
     problems.install(app)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # not the live events (text/event-stream)
-    for module in (areas, aqi, series, alerts, devices, quality, exports, events, keys, reference):
+    for module in (areas, aqi, series, alerts, devices, quality, exports, events, keys, reference, open_data):
         app.include_router(module.router)
     web.install(app, settings)
 

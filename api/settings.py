@@ -37,6 +37,11 @@ class ApiSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_
     tile_attribution: str = ""
     wall_rotate_s: float = Field(20.0, ge=3)  # wall mode: seconds on each view
     stale_after_h: float = Field(3.0, gt=0)  # an area's AQI older than this is drawn faded
+    # open data (/open/v1, no key): calls a minute per client address, bursts, the licence stated
+    open_rate_per_min: float = Field(60.0, gt=0)
+    open_burst: int = Field(30, ge=1)
+    open_licence: str = "CC-BY-4.0"
+    open_attribution: str = "Thành phố Hải Phòng — Trung tâm điều hành thông minh (citysense)"
     log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_API_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))
 
     @property

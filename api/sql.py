@@ -18,6 +18,17 @@ ALERT_OPERATOR = """LEFT JOIN LATERAL (
              ORDER BY y.at DESC, y.action_id DESC LIMIT 1) AS assignee
     FROM alert_actions x WHERE x.alert_id = a.alert_id) op ON true"""
 
+# every area of a level with its latest hourly AQI (NULLs when none yet) and the hour before's AQI
+LATEST_AQI = """
+    SELECT a.code AS area, a.name, a.level, a.parent, a.lat, a.lon, cur.start, cur."end", cur.aqi, cur.level_vi,
+           cur.level_en, cur.colour, cur.dominant, cur.worst_area, prev.aqi AS previous_aqi
+    FROM areas a
+    LEFT JOIN LATERAL (SELECT start, "end", aqi, level_vi, level_en, colour, dominant, worst_area FROM aqi
+                       WHERE district = a.code AND period = 'hour' ORDER BY start DESC LIMIT 1) cur ON true
+    LEFT JOIN LATERAL (SELECT aqi FROM aqi WHERE district = a.code AND period = 'hour'
+                       AND start = cur.start - interval '1 hour') prev ON true
+    WHERE a.level = %(level)s ORDER BY a.code"""
+
 
 async def subtree(conn: psycopg.AsyncConnection, area: int) -> list[int]:
     row = await (await conn.execute(SUBTREE, {"area": area})).fetchone()

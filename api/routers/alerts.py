@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api import sql
+from api.access import trace
 from api.deps import Operator, Reader, Viewer
 from api.models import Action, Alert, AlertDetail
 from api.params import NO_NUL, AlertPath, AreaQuery, Word
@@ -21,12 +22,12 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=documente
 
 
 @router.get("", response_model=list[Alert], summary="alerts, newest first")
-async def alerts(conn: Reader, _: Viewer, state: Literal["open", "all"] = "open", area: AreaQuery = None,
-                 rule: Word = None, since: datetime | None = Query(None, alias="from"),
+async def alerts(request: Request, conn: Reader, _: Viewer, state: Literal["open", "all"] = "open",
+                 area: AreaQuery = None, rule: Word = None, since: datetime | None = Query(None, alias="from"),
                  until: datetime | None = Query(None, alias="to"),
                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     within = await sql.subtree(conn, area) if area is not None else None
-    return await (await conn.execute(
+    rows = await (await conn.execute(
         f"SELECT {sql.ALERT_COLUMNS} FROM alerts a {sql.ALERT_OPERATOR} "
         "WHERE (%(open)s = false OR a.resolved_at IS NULL) AND (%(within)s::int[] IS NULL OR a.district = ANY(%(within)s)) "
         "AND (%(rule)s::text IS NULL OR a.rule = %(rule)s) AND (%(since)s::timestamptz IS NULL OR a.updated_at >= %(since)s) "
@@ -34,6 +35,8 @@ async def alerts(conn: Reader, _: Viewer, state: Literal["open", "all"] = "open"
         "ORDER BY a.opened_at DESC, a.alert_id LIMIT %(limit)s",
         {"open": state == "open", "within": within, "rule": rule, "since": since, "until": until,
          "limit": limit})).fetchall()
+    trace(request, "Alert", len(rows))
+    return rows
 
 
 async def _detail(conn, alert_id: str) -> dict:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from api import sql
+from api.access import trace
 from api.deps import Reader, Viewer
 from api.problems import documented
 
@@ -31,13 +33,8 @@ class LatestAqi(BaseModel):
 
 
 @router.get("/latest", response_model=list[LatestAqi], summary="every area's latest hourly VN_AQI at a level")
-async def latest(conn: Reader, _: Viewer, level: Literal["commune", "group", "city"] = "commune") -> list[dict]:
-    return await (await conn.execute("""
-        SELECT a.code AS area, a.name, a.level, a.parent, cur.start, cur.aqi, cur.level_vi, cur.level_en,
-               cur.colour, cur.dominant, cur.worst_area, prev.aqi AS previous_aqi
-        FROM areas a
-        LEFT JOIN LATERAL (SELECT start, aqi, level_vi, level_en, colour, dominant, worst_area FROM aqi
-                           WHERE district = a.code AND period = 'hour' ORDER BY start DESC LIMIT 1) cur ON true
-        LEFT JOIN LATERAL (SELECT aqi FROM aqi WHERE district = a.code AND period = 'hour'
-                           AND start = cur.start - interval '1 hour') prev ON true
-        WHERE a.level = %s ORDER BY a.code""", (level,))).fetchall()
+async def latest(request: Request, conn: Reader, _: Viewer,
+                 level: Literal["commune", "group", "city"] = "commune") -> list[dict]:
+    rows = await (await conn.execute(sql.LATEST_AQI, {"level": level})).fetchall()
+    trace(request, "AirQualityIndex", len(rows))
+    return rows

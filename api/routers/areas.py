@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import sql
+from api.access import trace
 from api.deps import Reader, TimeRange, Viewer
 from api.models import Aqi, Area, AreaState
 from api.params import AreaPath, AreaQuery
@@ -30,14 +31,16 @@ async def _area(conn, code: int, boundary: bool = False) -> dict:
 
 
 @router.get("", response_model=list[Area], summary="the areas, filtered by level or parent")
-async def areas(conn: Reader, _: Viewer, level: Literal["commune", "group", "city"] | None = None,
+async def areas(request: Request, conn: Reader, _: Viewer, level: Literal["commune", "group", "city"] | None = None,
                 parent: AreaQuery = None, boundary: bool = False) -> list[dict]:
-    return await (await conn.execute(
+    rows = await (await conn.execute(
         "SELECT code, name, kind, level, parent, lat, lon, population, "
         + ("boundary" if boundary else "NULL::jsonb AS boundary")
         + " FROM areas WHERE (%(level)s::text IS NULL OR level = %(level)s) "
           "AND (%(parent)s::int IS NULL OR parent = %(parent)s) ORDER BY code",
         {"level": level, "parent": parent})).fetchall()
+    trace(request, "Area", len(rows))
+    return rows
 
 
 @router.get("/outlines", summary="outlines of the groups (or the city) drawn around their communes' boundaries",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api import sql
+from api.access import trace
 from api.deps import Reader, Viewer
 from api.models import Device
 from api.params import AreaQuery, DevicePath, DeviceQuery
@@ -44,14 +45,16 @@ DEVICE = """
 
 
 @router.get("", response_model=list[Device], summary="devices, of an area and the areas below it")
-async def devices(conn: Reader, _: Viewer, area: AreaQuery = None,
+async def devices(request: Request, conn: Reader, _: Viewer, area: AreaQuery = None,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 1000, after: DeviceQuery = None) -> list[dict]:
     """Paged by device id: `after` = the last id of the previous page."""
     within = await sql.subtree(conn, area) if area is not None else None
-    return [_with_latest(row) for row in await (await conn.execute(
+    rows = [_with_latest(row) for row in await (await conn.execute(
         DEVICE + " WHERE (%(within)s::int[] IS NULL OR d.district = ANY(%(within)s)) "
                  "AND (%(after)s::text IS NULL OR d.device_id > %(after)s) ORDER BY d.device_id LIMIT %(limit)s",
         {"within": within, "after": after, "limit": limit})).fetchall()]
+    trace(request, "Device", len(rows))
+    return rows
 
 
 @router.get("/{device_id}", response_model=Device, summary="one device")
