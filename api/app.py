@@ -70,6 +70,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
                               "(`citysense api-keys create`).")
     app.state.settings, app.state.metrics = settings, metrics
     app.state.open_limiter = RateLimiter(settings.open_rate_per_min, settings.open_burst)
+    app.state.outlines = {}  # level -> (digest of the areas, the outlines' GeoJSON): api/routers/areas.py
     problems.install(app)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # not the live events (text/event-stream)

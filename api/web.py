@@ -13,8 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.settings import ApiSettings
-from telemetry.areas import DEFAULT_SET
-from telemetry.resources import data_path
+from telemetry.areas import boundaries_notice
 
 WEB = Path(__file__).with_name("web")
 
@@ -30,19 +29,8 @@ def policy(settings: ApiSettings) -> str:
             "base-uri 'none'; form-action 'self'")
 
 
-def boundaries_credit(area_set: str = DEFAULT_SET) -> str:
-    """The copyright line of the area set's boundaries (their licence travels with them), or ''."""
-    try:
-        text = data_path(f"areas/{area_set}.LICENSE").read_text()
-    except OSError:
-        return ""
-    first = next((line.strip() for line in text.splitlines() if line.startswith("Copyright")), "")
-    kind = text.strip().splitlines()[0].strip() if text.strip() else ""
-    return f"{first} ({kind})" if first else ""
-
-
 def install(app: FastAPI, settings: ApiSettings) -> None:
-    credit = boundaries_credit()
+    credit = boundaries_notice()
     headers = {"Content-Security-Policy": policy(settings), "Cache-Control": "no-cache",
                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 

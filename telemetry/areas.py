@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
+from functools import cache
 from enum import StrEnum
 from pathlib import Path
 
@@ -170,3 +171,16 @@ class AreaRegistry:
         raise PlacementError(f"({lat}, {lon}) is outside every commune of {self.name}; the nearest is {near.code} "
                              f"{near.name}, {km:.1f} km away: check the coordinates (latitude first), or give "
                              "--area CODE")
+
+
+@cache
+def boundaries_notice(area_set: str = DEFAULT_SET) -> str:
+    """The copyright line of an area set's boundaries and its licence's name (the notice travels with
+    the boundaries wherever they are shown or given), or '' for a set without one."""
+    try:
+        text = data_path(f"areas/{area_set}.LICENSE").read_text()
+    except OSError:
+        return ""
+    first = next((line.strip() for line in text.splitlines() if line.startswith("Copyright")), "")
+    kind = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return f"{first} ({kind})" if first else ""

@@ -16,10 +16,12 @@ def _standards() -> dict:
     return data_json("standards.json")
 
 
-def tables() -> dict:
-    """The air and noise limit tables as published (a copy; keys as in data/standards.json)."""
+def tables(on: datetime | None = None) -> dict:
+    """The air limits in force `on` (default: now) and the noise limits, as tables (µg/m³, dB(A))."""
     data = _standards()
-    return {"source": data["_source"], "air_limits": {k: dict(v) for k, v in data["air_limits"].items()},
+    air = {p: {avg: air_limit(p, avg, on) for avg in limits if avg != "24h_from_2026"}
+           for p, limits in data["air_limits"].items()}
+    return {"source": data["_source"], "air_limits": air,
             "noise_limits": {k: dict(v) for k, v in data["noise_limits"].items() if not k.startswith("_")},
             "noise_day_hours": [DAY_START_HOUR, NIGHT_START_HOUR]}
 

@@ -45,17 +45,25 @@ async def areas(request: Request, conn: Reader, _: Viewer, level: Literal["commu
 
 @router.get("/outlines", summary="outlines of the groups (or the city) drawn around their communes' boundaries",
             responses={200: {"content": {"application/geo+json": {}}}})
-async def outlines(conn: Reader, _: Viewer, level: Literal["group", "city"] = "group") -> JSONResponse:
+async def outlines(request: Request, conn: Reader, _: Viewer,
+                   level: Literal["group", "city"] = "group") -> JSONResponse:
     """A GeoJSON FeatureCollection: per area of `level`, a MultiLineString of the edges that no two
-    of its communes share (the former districts, drawn for the map)."""
-    rows = await (await conn.execute(
-        "SELECT a.code, a.name, array_agg(c.boundary) AS shapes FROM areas a "
-        "JOIN areas c ON c.level = 'commune' AND c.boundary IS NOT NULL "
-        " AND (c.parent = a.code OR c.parent IN (SELECT g.code FROM areas g WHERE g.parent = a.code)) "
-        "WHERE a.level = %s GROUP BY a.code, a.name ORDER BY a.code", (level,))).fetchall()
-    features = [{"type": "Feature", "id": r["code"], "properties": {"code": r["code"], "name": r["name"]},
-                 "geometry": outline(r["shapes"])} for r in rows]
-    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")
+    of its communes share (the former districts, drawn for the map). Computed once per version of the
+    areas (a digest of codes, parents and boundaries), not on every call."""
+    digest = (await (await conn.execute(
+        "SELECT md5(string_agg(code || ':' || coalesce(parent::text, '') || ':' || coalesce(boundary::text, ''), ','"
+        " ORDER BY code)) AS digest FROM areas")).fetchone())["digest"]
+    cache = request.app.state.outlines
+    if cache.get(level, (None,))[0] != digest:
+        rows = await (await conn.execute(
+            "SELECT a.code, a.name, array_agg(c.boundary) AS shapes FROM areas a "
+            "JOIN areas c ON c.level = 'commune' AND c.boundary IS NOT NULL "
+            " AND (c.parent = a.code OR c.parent IN (SELECT g.code FROM areas g WHERE g.parent = a.code)) "
+            "WHERE a.level = %s GROUP BY a.code, a.name ORDER BY a.code", (level,))).fetchall()
+        cache[level] = (digest, {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": r["code"], "properties": {"code": r["code"], "name": r["name"]},
+             "geometry": outline(r["shapes"])} for r in rows]})
+    return JSONResponse(cache[level][1], media_type="application/geo+json")
 
 
 @router.get("/{code}", response_model=AreaState, summary="an area's current state")

@@ -15,7 +15,7 @@ from api import sql
 from api.access import trace
 from api.deps import Reader
 from api.problems import Problem, documented
-from api.web import boundaries_credit
+from telemetry.areas import boundaries_notice
 
 router = APIRouter(prefix="/open/v1", tags=["open data"], responses=documented(400, 429))
 
@@ -73,5 +73,5 @@ async def aqi_geojson(request: Request, conn: Reader, level: Level = "commune", 
     trace(request, "AirQualityIndex", len(features))
     body = {"type": "FeatureCollection", **_about(request), "features": features}
     if boundary:
-        body["boundaries_licence"] = boundaries_credit()
+        body["boundaries_licence"] = boundaries_notice()
     return JSONResponse(body, media_type="application/geo+json")

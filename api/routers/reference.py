@@ -12,7 +12,7 @@ from api.deps import Viewer
 from api.problems import documented
 from telemetry.aqi.levels import LEVELS
 from telemetry.metrics import catalogue
-from telemetry.standards import air_limit, tables
+from telemetry.standards import tables
 
 router = APIRouter(prefix="/api/v1", tags=["reference"], responses=documented(401, 403))
 
@@ -30,12 +30,10 @@ async def me(caller: Viewer) -> dict:
 
 @router.get("/reference", summary="AQI categories, national limits and the metric catalogue")
 async def reference(_: Viewer) -> dict:
-    limits = tables()
-    limits["air_limits"]["pm2_5"] = {"24h": air_limit("pm2_5", "24h"), "annual": air_limit("pm2_5", "annual")}
     return {
         "aqi_levels": [{"low": lv.low, "high": lv.high, "vi": lv.vi, "en": lv.en, "colour": list(lv.rgb),
                         "health_vi": lv.health_vi, "health_en": lv.health_en} for lv in LEVELS],
-        **limits,
+        **tables(),
         "metrics": {m.name: {"unit": m.unit, "description": m.description, "kinds": sorted(m.kinds)}
                     for m in catalogue().values()},
     }

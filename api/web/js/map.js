@@ -7,7 +7,7 @@ import { fmtTime, language, t } from "./i18n.js";
 import { deviceHealth, HEALTH_COLOURS } from "./health.js";
 
 const NO_DATA = "#5b6770";
-const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+export const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
 
 export class CityMap {
   constructor(el, config, onPick) {

@@ -6,11 +6,10 @@ import { get } from "./api.js";
 import { aqiChart } from "./charts.js";
 import { deviceHealth } from "./health.js";
 import { fmtNum, fmtTime, language, ruleName, t } from "./i18n.js";
-import { escapeHtml, pollutant } from "./map.js";
+import { escapeHtml, pollutant, rgb } from "./map.js";
 
 const GASES = ["so2", "no2", "co", "o3"];
 const hoursAgo = (h) => new Date(Date.now() - h * 3600e3).toISOString();
-const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
 
 export class Panel {
   constructor(el, reference) {

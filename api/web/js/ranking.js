@@ -1,9 +1,7 @@
 // The ranking: communes worst first with their trend against the hour before, and the groups
 // (former districts) with the commune that gives each its AQI.
 import { fmtTime, language, t } from "./i18n.js";
-import { escapeHtml, pollutant } from "./map.js";
-
-const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+import { escapeHtml, pollutant, rgb } from "./map.js";
 
 function trend(row) {
   if (row.aqi === null || row.previous_aqi === null || row.previous_aqi === undefined) return `<span class="trend-flat">·</span>`;
