@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           406: "Not acceptable", 409: "Conflict", 422: "Unprocessable content", 429: "Too many requests",
-          500: "Internal server error", 503: "Service unavailable"}
+          500: "Internal server error", 501: "Not implemented", 503: "Service unavailable"}
 
 
 PROBLEM_SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
@@ -32,28 +32,30 @@ def documented(*statuses: int) -> dict:
 
 class Problem(Exception):
     def __init__(self, status: int, detail: str, *, errors: list[dict] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, type_uri: str | None = None) -> None:
         super().__init__(detail)
         self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+        self.type_uri = type_uri  # a standard's error type (NGSI-LD's); ours by status otherwise
 
 
-def body(status: int, detail: str, instance: str, errors: list[dict] | None = None) -> dict:
-    out = {"type": f"https://citysense.example/problems/{status}", "title": TITLES.get(status, "Error"),
+def body(status: int, detail: str, instance: str, errors: list[dict] | None = None,
+         type_uri: str | None = None) -> dict:
+    out = {"type": type_uri or f"https://citysense.example/problems/{status}", "title": TITLES.get(status, "Error"),
            "status": status, "detail": detail, "instance": instance}
     if errors:
         out["errors"] = errors
     return out
 
 
-def respond(request: Request, status: int, detail: str, errors=None, headers=None) -> JSONResponse:
-    return JSONResponse(body(status, detail, request.url.path, errors), status_code=status, media_type=MEDIA_TYPE,
-                        headers=headers)
+def respond(request: Request, status: int, detail: str, errors=None, headers=None, type_uri=None) -> JSONResponse:
+    return JSONResponse(body(status, detail, request.url.path, errors, type_uri), status_code=status,
+                        media_type=MEDIA_TYPE, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return respond(request, exc.status, exc.detail, exc.errors, exc.headers)
+        return respond(request, exc.status, exc.detail, exc.errors, exc.headers, exc.type_uri)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

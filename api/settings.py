@@ -42,6 +42,13 @@ class ApiSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _SASL_
     open_burst: int = Field(30, ge=1)
     open_licence: str = "CC-BY-4.0"
     open_attribution: str = "Thành phố Hải Phòng — Trung tâm điều hành thông minh (citysense)"
+    # the URL clients reach the API at, when a proxy (the LGSP) stands between: @context links, OData's nextLink
+    public_url: str | None = None
+    ngsi_max_instances: int = Field(100_000, ge=1)  # temporal values in one NGSI-LD answer
+    ngsi_aggr_range_days: int = Field(92, ge=1)  # of an aggregated temporal query (raw: max_raw_range_days)
+    ngsi_statement_timeout_ms: int = Field(5000, ge=100)  # of the queries a client's idPattern shapes
+    odata_page_rows: int = Field(1000, ge=1, le=100_000)  # rows of one OData page (then @odata.nextLink)
+    odata_statement_timeout_ms: int = Field(10_000, ge=100)  # of one OData query
     log_level: str = Field("info", validation_alias=AliasChoices("CITYSENSE_API_LOG_LEVEL", "CITYSENSE_LOG_LEVEL"))
 
     @property
