@@ -49,6 +49,11 @@ def city(tmp_path_factory, names_made, database_url, mqtt_access, kafka_bootstra
     with published_city(tmp_path_factory, names_made, database_url, mqtt_access, kafka_bootstrap,
                         CITYSENSE_API_ODATA_PAGE_ROWS=str(PAGE)) as c:
         city_code = AREAS.at_level(Level.CITY)[0].code
+        # the sink writes readings and the streams' AQI from different topics: the AQI of hour 2 being
+        # stored says nothing of the last readings, which the entities' latest values are
+        last_ts = c.t0 + timedelta(seconds=LAST * STEP_S + 7)
+        wait_for(lambda: rows(c.dsn, "SELECT count(*) FROM readings WHERE ts = %s", (last_ts,))[0][0] == len(DEVICES),
+                 60, what="every device's last reading stored")
         wait_for(lambda: rows(c.dsn, "SELECT count(*) FROM aqi WHERE period = 'hour' AND district = %s AND start = %s",
                               (city_code, c.t0 + timedelta(hours=2)))[0][0] == 1, 60, what="hour 2's AQI of the city")
         yield c
