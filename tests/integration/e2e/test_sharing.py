@@ -54,8 +54,12 @@ def city(tmp_path_factory, names_made, database_url, mqtt_access, kafka_bootstra
         last_ts = c.t0 + timedelta(seconds=LAST * STEP_S + 7)
         wait_for(lambda: rows(c.dsn, "SELECT count(*) FROM readings WHERE ts = %s", (last_ts,))[0][0] == len(DEVICES),
                  60, what="every device's last reading stored")
-        wait_for(lambda: rows(c.dsn, "SELECT count(*) FROM aqi WHERE period = 'hour' AND district = %s AND start = %s",
-                              (city_code, c.t0 + timedelta(hours=2)))[0][0] == 1, 60, what="hour 2's AQI of the city")
+        # the city's hour is re-sent as its groups' arrive: done when it has both groups, each complete
+        settled = """SELECT count(*) FROM aqi c WHERE c.period = 'hour' AND c.district = %(city)s AND c.start = %(h)s
+                      AND c.areas = 2 AND c.aqi = (SELECT max(aqi) FROM aqi g WHERE g.period = 'hour' AND g.start = %(h)s
+                                                   AND ((g.district = 288 AND g.areas = 2) OR (g.district = 290)))"""
+        wait_for(lambda: rows(c.dsn, settled, {"city": city_code, "h": c.t0 + timedelta(hours=2)})[0][0] == 1, 60,
+                 what="hour 2's AQI of the city, from both groups complete")
         yield c
 
 
