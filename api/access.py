@@ -97,22 +97,43 @@ class AccessLog:
         self.metrics.access_log_queue.set(self.queue.qsize())
 
 
+def trace_when_done(request: Request) -> None:
+    """A streamed answer: record the call when its body has been sent (or the client left), with the
+    rows the route counted by then (`trace`), not when it starts."""
+    request.state.trace_when_done = True
+
+
 class AccessMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         started = time.perf_counter()
         response = await call_next(request)
-        elapsed = time.perf_counter() - started
         route = request.scope.get("route")
         template = getattr(route, "path", None) or "(no route)"
+        if getattr(request.state, "trace_when_done", False) and response.status_code == 200:
+            body = response.body_iterator
+
+            async def recorded():
+                try:
+                    async for chunk in body:
+                        yield chunk
+                finally:
+                    await self.record(request, response.status_code, template, started)
+            response.body_iterator = recorded()
+            return response
+        await self.record(request, response.status_code, template, started)
+        return response
+
+    @staticmethod
+    async def record(request: Request, status: int, template: str, started: float) -> None:
+        elapsed = time.perf_counter() - started
         caller = getattr(request.state, "caller", None)
         state = request.app.state
-        state.metrics.requests.labels(template, request.method, str(response.status_code)).inc()
+        state.metrics.requests.labels(template, request.method, str(status)).inc()
         state.metrics.latency.labels(template).observe(elapsed)
         if template not in ("/healthz", "/metrics", "/", "/dashboard/config.json") \
                 and not request.url.path.startswith("/static/"):
             entity_type, rows = getattr(request.state, "trace", (None, None))
             await state.access_log.record((
                 datetime.now(timezone.utc), caller.key_id if caller else None, caller.consumer if caller else None,
-                request.method, template, request.url.path[:500], response.status_code, elapsed * 1000,
+                request.method, template, request.url.path[:500], status, elapsed * 1000,
                 request.client.host if request.client else None, interface_of(request.url.path), entity_type, rows))
-        return response

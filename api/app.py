@@ -21,7 +21,7 @@ from api import events, problems, web
 from api.access import AccessLog, AccessMiddleware, ApiMetrics
 from api.outbox import Outbox
 from api.ratelimit import RateLimiter
-from api.routers import (alerts, aqi, areas, devices, exports, keys, ngsi, odata, open_data, quality, reference,
+from api.routers import (alerts, aqi, areas, bulk, devices, exports, keys, ngsi, odata, open_data, quality, reference,
                          series)
 from api.settings import ApiSettings
 
@@ -75,7 +75,8 @@ def build_app(settings: ApiSettings) -> FastAPI:
     problems.install(app)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # not the live events (text/event-stream)
-    for module in (areas, aqi, series, alerts, devices, quality, exports, events, keys, reference, open_data, ngsi, odata):
+    for module in (areas, aqi, series, alerts, devices, quality, bulk, exports, events, keys, reference, open_data,
+                   ngsi, odata):
         app.include_router(module.router)
     web.install(app, settings)
 

@@ -4,19 +4,16 @@ cap, no long transaction, memory bounded by a page)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from psycopg import sql as psql
 
 from api import sql
 from api.deps import TimeRange, Viewer
+from api.access import trace, trace_when_done
+from api.files import as_csv, as_geojson, counted, pages
 from api.params import AreaQuery
 from api.problems import Problem, documented
 from telemetry.metrics import catalogue
@@ -29,71 +26,14 @@ Format = Literal["csv", "geojson"]
 METRICS = list(catalogue())
 
 
-def _value(v):
-    return v.isoformat() if isinstance(v, datetime) else v
-
-
-async def pages(request: Request, query: psql.Composable, params: dict,
-                keyset: dict[str, str]) -> AsyncIterator[list[dict]]:
-    """Rows of `query`, a page at a time: it is ordered by its keyset and reads
-    `(%(first)s OR (k…) > (%(param)s…)) … LIMIT %(page)s`; `keyset` maps each param to its column."""
-    def key(row: dict | None) -> dict:
-        return {param: row[column] if row else None for param, column in keyset.items()}
-
-    after: dict | None = None
-    page = request.app.state.settings.export_page_rows
-    while True:
-        async with request.app.state.read_pool.connection() as conn:
-            rows = await (await conn.execute(query, {**params, "page": page, "first": after is None,
-                                                     **(after or key(None))})).fetchall()
-        if not rows:
-            return
-        yield rows
-        if len(rows) < page:
-            return
-        after = key(rows[-1])
-
-
-def as_csv(columns: list[str], source: AsyncIterator[list[dict]]) -> AsyncIterator[bytes]:
-    async def gen():
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        async for rows in source:
-            for r in rows:
-                writer.writerow([_value(r[c]) if r[c] is not None else "" for c in columns])
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-        yield buf.getvalue().encode()
-    return gen()
-
-
-def as_geojson(point: Callable[[dict], tuple[float | None, float | None]], columns: list[str],
-               source: AsyncIterator[list[dict]], licence: str) -> AsyncIterator[bytes]:
-    async def gen():
-        yield b'{"type": "FeatureCollection", "licence": ' + orjson.dumps(licence) + b', "features": ['
-        first = True
-        async for rows in source:
-            chunk = []
-            for r in rows:
-                lat, lon = point(r)
-                geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None else None
-                feature = {"type": "Feature", "geometry": geometry,
-                           "properties": {c: _value(r[c]) for c in columns if r[c] is not None}}
-                chunk.append(orjson.dumps(feature))
-            yield (b"" if first else b",") + b",".join(chunk)
-            first = False
-        yield b"]}"
-    return gen()
-
-
 LICENCE = "citysense data of the operations centre; boundaries: see /api/v1/areas (MIT notice shipped with them)"
 
 
 def _export(request: Request, fmt: str, name: str, query: psql.Composable, params: dict, keyset: dict[str, str],
-            columns: list[str]) -> StreamingResponse:
-    source = pages(request, query, params, keyset)
+            columns: list[str], entity: str) -> StreamingResponse:
+    trace(request, entity, 0)
+    trace_when_done(request)  # recorded with the rows sent, when the stream ends
+    source = counted(pages(request, query, params, keyset), lambda n: trace(request, entity, n))
     if fmt == "csv":
         body, media = as_csv(columns, source), "text/csv; charset=utf-8"
     else:
@@ -125,7 +65,7 @@ async def readings(request: Request, _: Viewer, fmt: Format, when: TimeRange, ar
         metrics=psql.SQL(", ").join(psql.SQL("r.{}").format(psql.Identifier(m)) for m in METRICS))
 
     return _export(request, fmt, "readings", query, {"s": when.start, "e": when.end, "within": within},
-                   {"a_ts": "ts", "a_dev": "device_id", "a_st": "status"}, columns)
+                   {"a_ts": "ts", "a_dev": "device_id", "a_st": "status"}, columns, "Reading")
 
 
 @router.get("/alerts.{fmt}", summary="alerts of an area (and below) as CSV or GeoJSON, streamed",
@@ -144,7 +84,7 @@ async def alerts(request: Request, _: Viewer, fmt: Format, when: TimeRange, area
         ORDER BY a.opened_at, a.alert_id LIMIT %(page)s""")
 
     return _export(request, fmt, "alerts", query, {"s": when.start, "e": when.end, "within": within},
-                   {"a_at": "opened_at", "a_id": "alert_id"}, columns)
+                   {"a_at": "opened_at", "a_id": "alert_id"}, columns, "Alert")
 
 
 @router.get("/series.{fmt}", summary="an area's stored windows of one metric as CSV or GeoJSON, streamed",
@@ -169,4 +109,4 @@ async def series(request: Request, _: Viewer, fmt: Format, when: TimeRange, area
 
     return _export(request, fmt, f"series-{area}-{metric}", query,
                    {"s": when.start, "e": when.end, "area": area, "metric": metric, "w": window_s},
-                   {"a_start": "window_start"}, columns)
+                   {"a_start": "window_start"}, columns, "Aggregate")
