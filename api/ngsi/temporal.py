@@ -30,9 +30,10 @@ def duration(text: str) -> timedelta:
     have no fixed length and are not answered."""
     m = DURATION.fullmatch(text)
     if not m or not any(m.groups()) or text.endswith("T"):
-        raise NgsiError(400 if "Y" not in text and "M" not in text.split("T")[0] else 501,
-                        "BadRequestData" if "Y" not in text else "OperationNotSupported",
-                        f"aggrPeriodDuration {text[:40]!r}: a duration of days, hours, minutes or seconds (PT1H, P1D)")
+        calendar = re.fullmatch(r"P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T.*)?", text) and ("Y" in text or "M" in text.split("T")[0])
+        raise NgsiError(501 if calendar else 400, "OperationNotSupported" if calendar else "BadRequestData",
+                        f"aggrPeriodDuration {text[:40]!r}: a duration of days, hours, minutes or seconds (PT1H, P1D)"
+                        + ("; months and years have no fixed length" if calendar else ""))
     days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
     if days > 3660 or hours > 87840:
         raise NgsiError(400, "BadRequestData", f"aggrPeriodDuration {text!r} is longer than any range answered")
