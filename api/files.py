@@ -41,11 +41,13 @@ async def pages(request: Request, query: psql.Composable, params: dict,
         after = key(rows[-1])
 
 
-def as_csv(columns: list[str], source: AsyncIterator[list[dict]]) -> AsyncIterator[bytes]:
+def as_csv(columns: list[str], source: AsyncIterator[list[dict]], header: bool = True) -> AsyncIterator[bytes]:
+    """CSV, a chunk per page; `header=False` for a file resumed (its header is in the first part)."""
     async def gen():
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
+        if header:
+            writer.writerow(columns)
         async for rows in source:
             for r in rows:
                 writer.writerow([value(r[c]) if r[c] is not None else "" for c in columns])

@@ -26,7 +26,7 @@ TYPE_TERMS = {"AirQualityObserved": "env:AirQualityObserved", "WeatherObserved":
               "NoiseLevelObserved": "env:NoiseLevelObserved", "TrafficFlowObserved": "transport:TrafficFlowObserved",
               "WaterObserved": "citysense:WaterObserved", "Device": "sdm:Device"}
 OURS = {"areaCode", "areaLevel", "intensityMotorbike", "intensityCar", "intensityTruckBus", "waterLevel",
-        "floodThreshold", "riverName", "roadName", "noiseZone", "dominantPollutant"}
+        "floodThreshold", "floodThresholdExceeded", "riverName", "roadName", "noiseZone", "dominantPollutant"}
 TRANSPORT = {"intensity", "averageVehicleSpeed", "occupancy"}
 
 

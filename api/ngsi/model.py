@@ -42,7 +42,8 @@ DEVICE_TYPES: dict[str, tuple[str, tuple[Attr, ...]]] = {
 AREA_TYPE = "AirQualityObserved"
 AREA_ATTRS = (Attr("airQualityIndex", "aqi", "C62"),) + AIR  # pollutants: the hour's means
 STATIC = ("location", "name", "areaServed", "areaCode", "refDevice", "dateObserved", "dateObservedFrom",
-          "dateObservedTo", "airQualityLevel", "dominantPollutant", "areaLevel", "floodThreshold", "riverName",
+          "dateObservedTo", "airQualityLevel", "dominantPollutant", "areaLevel", "floodThreshold",
+          "floodThresholdExceeded", "riverName",
           "roadName", "noiseZone")
 TYPES = sorted({t for t, _ in DEVICE_TYPES.values()})
 
@@ -110,6 +111,9 @@ def device_entity(row: dict) -> dict:
                               ("roadName", "road", None), ("noiseZone", "zone", None)):
         if row.get(column) is not None:
             out[key] = prop(row[column], ts, unit)
+    if row.get("water_level") is not None and row.get("flood_threshold_cm") is not None:
+        # as the streams' flood rule: over the threshold, not at it
+        out["floodThresholdExceeded"] = prop(row["water_level"] > row["flood_threshold_cm"], ts)
     return out
 
 

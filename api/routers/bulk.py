@@ -1,7 +1,7 @@
 """/api/v1/exports/bulk: a day or a month of readings, hourly aggregates or VN_AQI for the data
 warehouse, as CSV or Parquet, streamed page by page in the key's order. Days and months are
 Vietnam's (UTC+07:00). Resumable: CSV from the last complete row a client holds (`after=` its key
-columns, comma-separated); Parquet, whose footer comes last, a day at a time. Each call is in the
+columns, comma-separated; no header again, so the parts concatenate); Parquet, whose footer comes last, a day at a time. Each call is in the
 access log with the rows actually sent, recorded when the stream ends."""
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ async def bulk(request: Request, _: Viewer, dataset: Literal["readings", "aggreg
     source = counted(pages(request, query, {"s": start, "e": end}, keyset, resume),
                      lambda n: trace(request, d.entity, n))
     if fmt == "csv":
-        body, media = as_csv(names, source), "text/csv; charset=utf-8"
+        body, media = as_csv(names, source, header=resume is None), "text/csv; charset=utf-8"
     else:
         body, media = as_parquet(pa.schema(list(d.columns)), source), "application/vnd.apache.parquet"
     return StreamingResponse(body, media_type=media, headers={

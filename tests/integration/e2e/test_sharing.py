@@ -97,6 +97,8 @@ def test_every_entity_and_its_latest_values_are_what_was_published(city):
         assert got[urn]["airQualityIndex"]["value"] == aqi, urn
         assert got[urn]["airQualityIndex"]["observedAt"] == z(city.t0 + timedelta(hours=3))
     assert got["urn:ngsi-ld:AirQualityObserved:area-10525"]["pm25"]["value"] == PM25[HAI_DUONG][2]
+    water = got["urn:ngsi-ld:WaterObserved:wl-10525"]  # the profile: 251 cm against its 300 cm threshold
+    assert water["floodThreshold"]["value"] == 300.0 and water["floodThresholdExceeded"]["value"] is False
     noise = got["urn:ngsi-ld:NoiseLevelObserved:nz-10507"]
     assert noise["LAeq"]["unitCode"] == "2N" and noise["dateObservedTo"]["value"]["@value"] == z(last_ts)
 
