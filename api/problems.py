@@ -62,7 +62,9 @@ def install(app: FastAPI) -> None:
         errors = [{"name": ".".join(str(p) for p in e["loc"][1:]) or e["loc"][0], "in": e["loc"][0],
                    "detail": e["msg"]} for e in exc.errors()]
         names = ", ".join(e["name"] for e in errors)
-        return respond(request, 400, f"invalid parameter(s): {names}", errors)
+        ngsi = request.url.path.startswith("/ngsi-ld/")  # NGSI-LD's clients look for its error types
+        return respond(request, 400, f"invalid parameter(s): {names}", errors,
+                       type_uri="https://uri.etsi.org/ngsi-ld/errors/BadRequestData" if ngsi else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -106,7 +106,7 @@ def device_entity(row: dict) -> dict:
     out["areaServed"] = prop(row["area_name"], ts)
     out["areaCode"] = prop(row["district"], ts, "C62")
     if row.get("name"):
-        out["name"] = prop(row["name"])
+        out["name"] = prop(row["name"], ts)
     for key, column, unit in (("floodThreshold", "flood_threshold_cm", "CMT"), ("riverName", "river", None),
                               ("roadName", "road", None), ("noiseZone", "zone", None)):
         if row.get(column) is not None:

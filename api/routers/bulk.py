@@ -60,6 +60,8 @@ def span(period: str) -> tuple[datetime, datetime]:
     try:
         year, month, day = int(m.group(1)), int(m.group(2)), m.group(3) and int(m.group(3))
         start = datetime(year, month, day or 1, tzinfo=LOCAL)
+        if not 1900 <= year <= 2200:
+            raise ValueError(year)
     except (AttributeError, ValueError):
         raise Problem(400, f"{period[:20]!r} is neither a day (2026-12-04) nor a month (2026-12)",
                       errors=[{"name": "period", "in": "path", "detail": "YYYY-MM-DD or YYYY-MM"}])

@@ -166,6 +166,8 @@ def _temporal_query(request: Request, timerel: str | None, timeAt: datetime | No
     for name, value in (("timeAt", timeAt), ("endTimeAt", endTimeAt)):
         if value is not None and value.tzinfo is None:
             raise NgsiError(400, "BadRequestData", f"{name} needs a UTC offset (2026-12-03T08:00:00Z)")
+        if value is not None and not 1900 <= value.year <= 2200:
+            raise NgsiError(400, "BadRequestData", f"{name}: a time between the years 1900 and 2200")
     methods = tuple(_names(aggrMethods, "aggrMethods") or ())
     if set(methods) - set(temporal.METHODS):
         raise NgsiError(400, "BadRequestData", f"aggrMethods {sorted(set(methods) - set(temporal.METHODS))}: "

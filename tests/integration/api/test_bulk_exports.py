@@ -82,7 +82,7 @@ def test_a_csv_resumes_after_its_last_complete_row(module_api):
         assert module_api.get(f"/api/v1/exports/bulk/readings/{DAY.isoformat()}.csv", after=bad).status_code == 400
     assert module_api.get(f"/api/v1/exports/bulk/readings/{DAY.isoformat()}.parquet",
                           after=f"{last['ts']},{last['device_id']},{last['status']}").status_code == 400
-    for period in ("2026-13", "2026-02-30", "20261204", "2026"):
+    for period in ("2026-13", "2026-02-30", "20261204", "2026", "9999-12", "0000-01"):
         assert module_api.get(f"/api/v1/exports/bulk/readings/{period}.csv").status_code == 400, period
 
 

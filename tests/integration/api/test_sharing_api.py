@@ -136,6 +136,21 @@ def test_an_injection_inside_a_string_is_only_a_value(module_api):
     assert r.status_code == 200 and r.json() == []
 
 
+@pytest.mark.parametrize("params", [
+    {"timerel": "after", "timeAt": "9999-12-31T23:00:00Z"}, {"timerel": "before", "timeAt": "0001-01-01T00:00:00Z"},
+    {"timerel": "between", "timeAt": "2026-01-01T00:00:00Z", "endTimeAt": "2026-01-01T00:00:00Z"},
+    {"timerel": "between", "timeAt": "2026-01-01T00:00:00", "endTimeAt": "2026-01-02T00:00:00"},
+    {"timerel": "between", "timeAt": "2026-01-01T00:00:00Z", "endTimeAt": "2026-03-01T00:00:00Z"},
+    {"lastN": "5", "aggrMethods": "avg"}, {"lastN": "5", "aggrMethods": "median", "aggrPeriodDuration": "PT1H"},
+    {"lastN": "5", "aggrMethods": "avg", "aggrPeriodDuration": "P1M"}, {"timeAt": "2026-01-01T00:00:00Z"}, {},
+    {"lastN": "0"}, {"lastN": "x"}, {"timerel": "during", "timeAt": "2026-01-01T00:00:00Z"},
+])
+def test_bad_temporal_queries_are_4xx_or_501(module_api, params):
+    r = get(module_api, f"/ngsi-ld/v1/temporal/entities/{AQ_A}", **params)
+    assert 400 <= r.status_code < 500 or r.status_code == 501, (params, r.status_code, r.text[:300])
+    assert r.json()["type"].startswith("https://uri.etsi.org/ngsi-ld/errors/")
+
+
 def test_hostile_strings_leave_the_database_as_it_was(module_api):
     with psycopg.connect(module_api.dsn) as conn:
         assert conn.execute("SELECT count(*) FROM readings").fetchone()[0] == 60
