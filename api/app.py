@@ -48,7 +48,7 @@ def build_app(settings: ApiSettings) -> FastAPI:
         kafka = {"bootstrap_servers": settings.kafka_bootstrap_servers, **settings.kafka_client_options()}
         app.state.kafka = kafka
         app.state.outbox = Outbox(actions, kafka, action_topic(settings.topic_prefix), settings.publish_interval_s,
-                                  metrics)
+                                  metrics, settings.kafka_topic_defaults())
         tasks = [asyncio.create_task(app.state.access_log.run(), name="access-log"),
                  asyncio.create_task(app.state.outbox.run(), name="outbox")]
         logger.info("citysense api on http://%s:%d/api/v1 (OpenAPI /api/v1/openapi.json)", settings.host,

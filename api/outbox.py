@@ -33,8 +33,9 @@ def message(row: dict) -> tuple[bytes, bytes]:
 
 class Outbox:
     def __init__(self, pool: AsyncConnectionPool, kafka: dict, topic: str, interval_s: float,
-                 metrics: ApiMetrics) -> None:
+                 metrics: ApiMetrics, topic_defaults: dict | None = None) -> None:
         self.pool, self.kafka, self.topic, self.interval_s, self.metrics = pool, kafka, topic, interval_s, metrics
+        self.topic_defaults = topic_defaults or {}  # replication and min.insync.replicas of the topic it creates
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -45,7 +46,8 @@ class Outbox:
                 try:
                     if producer is None:
                         kafka = dict(self.kafka)
-                        await ensure_topics(kafka.pop("bootstrap_servers"), {self.topic: 3}, **kafka)
+                        await ensure_topics(kafka.pop("bootstrap_servers"), {self.topic: 3}, **self.topic_defaults,
+                                            **kafka)
                         producer = AIOKafkaProducer(**self.kafka, acks="all", enable_idempotence=True)
                         await producer.start()
                     await self._send(producer)

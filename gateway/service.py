@@ -68,7 +68,7 @@ class Gateway:
                 await ensure_topics(self.settings.kafka_bootstrap_servers, {
                     t: parts[t] for t in (self.topics.readings, self.topics.deadletter, self.topics.security_events,
                                           self.topics.device_health)
-                }, **self.settings.kafka_client_options())
+                }, **self.settings.kafka_topic_defaults(), **self.settings.kafka_client_options())
                 self.kafka.state(True)
                 return True
             except (KafkaError, OSError) as exc:

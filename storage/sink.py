@@ -175,7 +175,8 @@ class Sink:
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
         async with OpsServer(s.metrics_host, s.metrics_port, self.metrics.registry, self.health):
-            await ensure_topics(s.kafka_bootstrap_servers, self.topics.partitions(), **s.kafka_client_options())
+            await ensure_topics(s.kafka_bootstrap_servers, self.topics.partitions(), **s.kafka_topic_defaults(),
+                                **s.kafka_client_options())
             self.consumer = AIOKafkaConsumer(
                 *self.routes, bootstrap_servers=s.kafka_bootstrap_servers, group_id=s.group_id,
                 client_id=s.client_id, enable_auto_commit=False, auto_offset_reset="earliest",

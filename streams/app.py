@@ -44,8 +44,8 @@ async def ensure_streams_topics(settings: StreamsSettings) -> None:
     await ensure_topics(settings.kafka_bootstrap_servers, {
         name: settings.partitions for name in (settings.readings_topic or topics.readings, topics.aggregates, topics.aqi,
                                                topics.alerts, topics.late, topics.partials, state, rollup_state)
-    }, replication=settings.replication, configs={state: state_store.TOPIC_CONFIG, rollup_state: state_store.TOPIC_CONFIG},
-        **settings.kafka_client_options())
+    }, **{**settings.kafka_topic_defaults(), "replication": settings.topic_replication},
+        configs={state: state_store.TOPIC_CONFIG, rollup_state: state_store.TOPIC_CONFIG}, **settings.kafka_client_options())
 
 
 def build_app(settings: StreamsSettings) -> faust.App:
@@ -65,7 +65,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
         datadir=str(settings.data_dir / settings.app_id),
         web_enabled=False,
         topic_partitions=settings.partitions,
-        topic_replication_factor=settings.replication,
+        topic_replication_factor=settings.topic_replication,
         producer_acks=-1,
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",

@@ -22,7 +22,7 @@ class StreamsSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     readings_topic: str | None = None  # default: <prefix>.readings.v1
     app_id: str = "citysense-streams"  # the Kafka consumer group; workers with the same id share the work
     partitions: int = 12  # of the readings topic (and of the state table's changelog)
-    replication: int = 1
+    replication: int | None = None  # of the topics it creates; default CITYSENSE_KAFKA_REPLICATION_FACTOR
 
     window_sizes_s: tuple[int, ...] = (60, 900, 3600)  # 3600 is needed for the hourly AQI
     allowed_lateness_s: float = 30.0
@@ -46,3 +46,9 @@ class StreamsSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     def kafka_client(self) -> dict:
         """bootstrap_servers and security options for the worker's own aiokafka clients."""
         return {"bootstrap_servers": self.kafka_bootstrap_servers, **self.kafka_client_options()}
+
+    @property
+    def topic_replication(self) -> int:
+        """Faust's own default is 1: the topics it and we create take the platform's factor."""
+        return self.replication or self.kafka_replication_factor
+

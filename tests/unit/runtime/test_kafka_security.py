@@ -34,3 +34,28 @@ def test_sasl_without_credentials_is_refused_with_the_fix(monkeypatch):
     monkeypatch.setenv("CITYSENSE_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
     with pytest.raises(ValidationError, match="CITYSENSE_KAFKA_SASL_USERNAME"):
         KafkaSecurity()
+
+
+def test_topics_are_created_with_the_platforms_replication(monkeypatch):
+    monkeypatch.setenv("CITYSENSE_KAFKA_REPLICATION_FACTOR", "3")
+    from api.settings import ApiSettings
+    from gateway.settings import GatewaySettings
+    from storage.settings import StorageSettings
+    from streams.settings import StreamsSettings
+
+    for settings in (GatewaySettings(), StorageSettings(), ApiSettings(), StreamsSettings()):
+        assert settings.kafka_topic_defaults() == {
+            "replication": 3, "defaults": {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}}
+    assert StreamsSettings().topic_replication == 3  # Faust's own default would be 1
+    monkeypatch.setenv("CITYSENSE_STREAMS_REPLICATION", "2")
+    assert StreamsSettings().topic_replication == 2
+
+
+def test_the_local_default_and_an_impossible_in_sync_count(monkeypatch):
+    from gateway.settings import GatewaySettings
+
+    assert GatewaySettings().kafka_topic_defaults()["replication"] == 1
+    assert GatewaySettings().kafka_topic_defaults()["defaults"]["min.insync.replicas"] == "1"
+    monkeypatch.setenv("CITYSENSE_KAFKA_MIN_INSYNC_REPLICAS", "2")
+    with pytest.raises(ValueError, match="no write could ever be acknowledged"):
+        GatewaySettings()
