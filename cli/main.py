@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import version
 import faulthandler
 import importlib
 import os
@@ -17,6 +18,7 @@ COMMAND_MODULES = ["cli.stack_cmd", "cli.contracts_cmd", "cli.areas_cmd", "cli.s
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="citysense", description="citysense smart-city sensor data platform")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"citysense {version('citysense')}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -41,6 +43,7 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from cli import logs
+    from runtime import secret_files
 
     faulthandler.enable()  # a crash in native code leaves its Python stack in the service's log
     # SIGPIPE stays ignored (Python's default). With the signal's default action, a service writing
@@ -48,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     # restarting) was killed on the spot, without a line in its log.
     args = build_parser().parse_args(argv)
     logs.configure(args.verbose)
+    try:
+        secret_files.load()  # CITYSENSE_…_FILE: secrets mounted as files (containers)
+    except secret_files.SecretFileError as exc:
+        print(f"citysense: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.func(args)
     except BrokenPipeError:

@@ -100,6 +100,20 @@ else
   done_ "$(/usr/bin/chromium --version 2>/dev/null); playwright-core $(node -p "require('$WEB/node_modules/playwright-core/package.json').version")"
 fi
 
+KUSTOMIZE_VERSION=5.7.1
+step "kustomize $KUSTOMIZE_VERSION for validating deploy/k8s offline (built from the Go module proxy)"
+KUSTOMIZE="$STACK/bin/kustomize"
+if [ -x "$KUSTOMIZE" ] && "$KUSTOMIZE" version 2>/dev/null | grep -q "v$KUSTOMIZE_VERSION"; then
+  done_ "up to date"
+else
+  command -v go >/dev/null || apt_install golang-go
+  mkdir -p "$STACK/bin" "$STACK/logs"
+  # the module cache stays outside the repository (go's default, ~/go/pkg/mod)
+  GOBIN="$STACK/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@v$KUSTOMIZE_VERSION" >"$STACK/logs/kustomize.log" 2>&1 \
+    || { tail -20 "$STACK/logs/kustomize.log"; echo "[install] building kustomize failed: see $STACK/logs/kustomize.log" >&2; exit 1; }
+  done_ "$("$KUSTOMIZE" version)"
+fi
+
 [ "${1:-}" = "--system" ] && exit 0
 
 step "Python virtual environment $VENV with citysense and its test extras"
