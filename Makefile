@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench install stack-up stack-down stack-status unit
+.PHONY: demo test rehearsal bench install stack-up stack-down stack-status unit
 
 install:
 	@bash deploy/local/install.sh
@@ -15,6 +15,11 @@ demo: install
 test: install
 	@$(BIN)/citysense stack up
 	@$(BIN)/pytest
+
+# the production rehearsal's faults on a 3-node KRaft cluster with TLS and SCRAM (stack/cluster.py); part of `make test`
+rehearsal: install
+	@$(BIN)/citysense stack up
+	@$(BIN)/pytest -p no:cacheprovider tests/integration/faults/test_cluster.py
 
 bench: install
 	@$(BIN)/pip install -q --disable-pip-version-check -e ".[test,bench]" > .stack/logs/pip-bench.log 2>&1 || \

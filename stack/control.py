@@ -68,6 +68,11 @@ def up(settings: StackSettings) -> dict[str, str]:
 
 def down(settings: StackSettings) -> dict[str, bool]:
     # Reverse order: nothing publishes into a stopped broker.
+    from stack.cluster import NODES, Cluster
+
+    rehearsal = Cluster(settings)
+    if any(rehearsal.pid(n) for n in NODES):  # the production rehearsal's nodes, left by an interrupted run
+        rehearsal.down()
     return {name: SERVICES[name].down(settings) for name in reversed(list(SERVICES))}
 
 

@@ -65,3 +65,14 @@ def issue_client(settings: StackSettings, name: str) -> tuple[Path, Path]:
         _key(folder, f"client-{name}")
         _sign(folder, f"client-{name}", f"/O=citysense devices/CN={name}", "extendedKeyUsage=clientAuth\n")
     return folder / f"client-{name}.crt", folder / f"client-{name}.key"
+
+
+def issue_peer(settings: StackSettings, name: str) -> tuple[Path, Path]:
+    """A certificate (CN = name) for a server that is also a client of its peers (a Kafka node of the
+    production rehearsal, or its admin): serverAuth and clientAuth, for 127.0.0.1 and localhost."""
+    folder = ensure_ca(settings)
+    if not (folder / f"peer-{name}.crt").exists():
+        _key(folder, f"peer-{name}")
+        _sign(folder, f"peer-{name}", f"/O=citysense rehearsal/CN={name}",
+              "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
+    return folder / f"peer-{name}.crt", folder / f"peer-{name}.key"

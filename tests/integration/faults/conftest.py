@@ -3,6 +3,7 @@ a fresh database and topics per fault, and the table of results printed at the e
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +31,12 @@ class Platform:
     devices: list[tuple[str, int]]
     procs: dict[str, ServiceProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # a service's own (its Kafka user)
 
     def start(self, name: str) -> None:
         port = self.ports.setdefault(name, free_port())
-        penv = {**self.env, f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT": str(port)}
+        penv = {**self.env, **self.service_env.get(name, {}),
+                f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT": str(port)}
         self.procs[name] = ServiceProcess([name], penv, self.tmp / f"{name}.log").start()
 
     def wait_healthy(self, name: str, timeout: float = 120) -> None:
@@ -45,8 +48,11 @@ class Platform:
         self.procs[name].kill()
 
 
-@pytest.fixture
-def platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap):
+@contextmanager
+def running_platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap,
+                     service_env: dict[str, dict[str, str]] | None = None, before_start=None):
+    """Gateway, streams worker and sink on a fresh database; `service_env` per service (a Kafka user
+    each, on the production rehearsal), `before_start(platform)` (its topics and ACLs)."""
     devices = [(f"ft{unique[:6]}-{d}-{i}", d) for d in DISTRICTS for i in (1, 2)]
     registry = DeviceRegistry([Device(device_id=dev, district=d, kind="air_quality") for dev, d in devices])
     registry.write(tmp_path / "devices.json")
@@ -63,15 +69,25 @@ def platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap):
                # event time runs 60x faster than the wall clock: 10 event minutes of lateness = 10 s
                "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "600",
                "CITYSENSE_STORAGE_GROUP_ID": f"ft-sink-{unique}"}
-        p = Platform(unique, root, dsn, access, env, tmp_path, devices)
-        for name in ("sink", "streams", "gateway"):
-            p.start(name)
-        for name in ("sink", "streams", "gateway"):
-            p.wait_healthy(name)
+        p = Platform(unique, root, dsn, access, env, tmp_path, devices, service_env=service_env or {})
+        if before_start:
+            before_start(p)
+        try:
+            for name in ("sink", "streams", "gateway"):
+                p.start(name)
+            for name in ("sink", "streams", "gateway"):
+                p.wait_healthy(name)
+            yield p
+        finally:
+            for proc in p.procs.values():
+                if proc.proc and proc.proc.poll() is None:
+                    proc.stop()
+
+
+@pytest.fixture
+def platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap):
+    with running_platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap) as p:
         yield p
-        for proc in p.procs.values():
-            if proc.proc and proc.proc.poll() is None:
-                proc.stop()
 
 
 def pytest_terminal_summary(terminalreporter):

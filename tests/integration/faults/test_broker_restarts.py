@@ -19,7 +19,7 @@ from stack import mosquitto
 
 from .diagnosis import exit_status, explain
 from .load import DeviceLoad
-from .test_faults import stored_readings, wait_stored
+from .accounting import stored_readings, wait_stored
 
 RESTARTS = int(os.environ.get("CITYSENSE_SOAK_RESTARTS", "0"))
 GAP_S = 2.0  # load between two restarts

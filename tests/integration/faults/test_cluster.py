@@ -1,0 +1,119 @@
+"""The production rehearsal's broker faults, modelled on Kafka's own system tests
+(tests/kafkatest/tests/core/replication_test.py: hard bounces of brokers under produce and consume,
+then every acknowledged message consumed): the platform runs against a 3-node KRaft cluster
+(stack/cluster.py: replication 3, min.insync.replicas 2, SASL/SCRAM over TLS, a user per service with
+only its ACLs), and under a steady device load
+- one broker is killed (SIGKILL) and comes back;
+- two of the three are killed: producing must stop — the gateway then acknowledges nothing to MQTT, the
+  devices' messages wait in the broker — and resume when they return.
+Afterwards the fault suite's accounting (accounting.py): every reading Mosquitto acknowledged stored
+exactly once, aggregates and roll-ups equal to SQL over the stored readings, the recovery time."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import ssl
+import time
+
+import pytest
+
+from stack.cluster import Cluster
+from stack.tls import ensure_ca, issue_peer
+from streams import state_store
+from telemetry.topics import KafkaTopics
+from tests.integration.helpers import http_get
+
+from .accounting import run_fault
+from .conftest import running_platform
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture(scope="module")
+def cluster(stack_settings):
+    c = Cluster(stack_settings)
+    c.up()
+    yield c
+    c.down()
+
+
+def prepare(cluster: Cluster):
+    """As an operator would (Strimzi's KafkaTopic and KafkaUser resources): the topics, created by the
+    admin with replication 3, and each service's ACLs — the gateway may only write its four topics,
+    the sink may only read."""
+    def before_start(p) -> None:
+        topics = KafkaTopics(p.root)
+        app = p.env["CITYSENSE_STREAMS_APP_ID"]
+        state = {state_store.state_topic(app): 12, state_store.rollup_state_topic(app): 12}
+        asyncio.run(_create_topics(cluster, {**topics.partitions(), **state}, set(state)))
+        written = (topics.readings, topics.deadletter, topics.security_events, topics.device_health)
+        cluster.allow("citysense-gateway", ("Write", "Describe"), tuple(f"--topic={t}" for t in written))
+        cluster.allow("citysense-streams", ("All",), (f"--topic={p.root}.", f"--topic={app}", f"--group={app}"),
+                      prefixed=True)
+        cluster.allow("citysense-sink", ("Read", "Describe"), (f"--topic={p.root}.",), prefixed=True)
+        cluster.allow("citysense-sink", ("Read",), (f"--group={p.env['CITYSENSE_STORAGE_GROUP_ID']}",))
+    return before_start
+
+
+async def _create_topics(cluster: Cluster, topics: dict[str, int], compacted: set[str]) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    context = ssl.create_default_context(cafile=str(ensure_ca(cluster.settings) / "ca.crt"))
+    context.load_cert_chain(*issue_peer(cluster.settings, "admin"))
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.admin_bootstrap, security_protocol="SSL",
+                                ssl_context=context)
+    await admin.start()
+    try:
+        configs = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
+        await admin.create_topics([NewTopic(name, parts, 3, topic_configs={
+            **configs, **(state_store.TOPIC_CONFIG if name in compacted else {})}) for name, parts in topics.items()])
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def rehearsal(tmp_path, unique, database_url, stack_settings, cluster):
+    users = {"gateway": "citysense-gateway", "streams": "citysense-streams", "sink": "citysense-sink"}
+    with running_platform(tmp_path, unique, database_url, stack_settings, cluster.bootstrap,
+                          service_env={s: cluster.client_env(u) for s, u in users.items()},
+                          before_start=prepare(cluster)) as p:
+        yield p
+
+
+def gateway_metric(p, name: str) -> float:
+    status, body = http_get(f"http://127.0.0.1:{p.ports['gateway']}/metrics")
+    assert status == 200
+    return float(re.search(rf"^{name} (\S+)$", body, re.M).group(1))
+
+
+@pytest.mark.timeout(600)
+def test_one_broker_killed_under_load_loses_nothing(rehearsal, cluster):
+    def fault() -> None:
+        cluster.kill(2, signal.SIGKILL)
+        time.sleep(8)
+        cluster.start(2)
+
+    run_fault(rehearsal, "SIGKILL 1 of 3 Kafka brokers", fault, cluster.bootstrap)
+
+
+@pytest.mark.timeout(600)
+def test_two_brokers_down_stop_every_acknowledgement_until_they_return(rehearsal, cluster):
+    held = {}
+
+    def fault() -> None:
+        cluster.kill(2, signal.SIGKILL)
+        cluster.kill(3, signal.SIGKILL)
+        time.sleep(6)  # what Kafka had acknowledged before is acknowledged to MQTT by now
+        before = gateway_metric(rehearsal, "citysense_gateway_mqtt_acks_total")
+        time.sleep(12)
+        held["acks"] = gateway_metric(rehearsal, "citysense_gateway_mqtt_acks_total") - before
+        held["in_flight"] = gateway_metric(rehearsal, "citysense_gateway_in_flight_messages")
+        cluster.start(2)
+        cluster.start(3)
+
+    result = run_fault(rehearsal, "2 of 3 Kafka brokers down", fault, cluster.bootstrap)
+    assert held["acks"] == 0, f"the gateway acknowledged {held['acks']:.0f} messages with 2 of 3 brokers down"
+    assert held["in_flight"] > 0  # it was holding messages it had received: the devices kept publishing
+    assert result["missing"] == 0
