@@ -34,10 +34,16 @@ class Platform:
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # a service's own (its Kafka user)
 
     def start(self, name: str) -> None:
+        """`gateway`, `streams`, `sink`, or a second instance (`gateway-2`, `streams-2`): its own client id
+        and data folder, the same group (and, for gateways, the MQTT share group)."""
+        command, _, instance = name.partition("-")
         port = self.ports.setdefault(name, free_port())
-        penv = {**self.env, **self.service_env.get(name, {}),
-                f"CITYSENSE_{'STORAGE' if name == 'sink' else name.upper()}_METRICS_PORT": str(port)}
-        self.procs[name] = ServiceProcess([name], penv, self.tmp / f"{name}.log").start()
+        penv = {**self.env, **self.service_env.get(command, {}),
+                f"CITYSENSE_{'STORAGE' if command == 'sink' else command.upper()}_METRICS_PORT": str(port)}
+        if instance:
+            penv["CITYSENSE_GATEWAY_CLIENT_ID"] = f"{self.env['CITYSENSE_GATEWAY_CLIENT_ID']}-{instance}"
+            penv["CITYSENSE_STREAMS_DATA_DIR"] = f"{self.env['CITYSENSE_STREAMS_DATA_DIR']}-{instance}"
+        self.procs[name] = ServiceProcess([command], penv, self.tmp / f"{name}.log").start()
 
     def wait_healthy(self, name: str, timeout: float = 120) -> None:
         port, proc = self.ports[name], self.procs[name]
@@ -50,9 +56,10 @@ class Platform:
 
 @contextmanager
 def running_platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap,
-                     service_env: dict[str, dict[str, str]] | None = None, before_start=None):
+                     service_env: dict[str, dict[str, str]] | None = None, before_start=None, pairs: bool = False):
     """Gateway, streams worker and sink on a fresh database; `service_env` per service (a Kafka user
-    each, on the production rehearsal), `before_start(platform)` (its topics and ACLs)."""
+    each, on the production rehearsal), `before_start(platform)` (its topics and ACLs); `pairs`: two
+    gateways in an MQTT share group and two streams workers, as in production."""
     devices = [(f"ft{unique[:6]}-{d}-{i}", d) for d in DISTRICTS for i in (1, 2)]
     registry = DeviceRegistry([Device(device_id=dev, district=d, kind="air_quality") for dev, d in devices])
     registry.write(tmp_path / "devices.json")
@@ -68,14 +75,16 @@ def running_platform(tmp_path, unique, database_url, stack_settings, kafka_boots
                "CITYSENSE_STREAMS_DATA_DIR": str(tmp_path / "faust"), "CITYSENSE_STREAMS_BATCH_WITHIN_S": "0.2",
                # event time runs 60x faster than the wall clock: 10 event minutes of lateness = 10 s
                "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": "600",
-               "CITYSENSE_STORAGE_GROUP_ID": f"ft-sink-{unique}"}
+               "CITYSENSE_STORAGE_GROUP_ID": f"ft-sink-{unique}",
+               **({"CITYSENSE_GATEWAY_SHARE_GROUP": f"ft-gw-{unique}"} if pairs else {})}
         p = Platform(unique, root, dsn, access, env, tmp_path, devices, service_env=service_env or {})
         if before_start:
             before_start(p)
         try:
-            for name in ("sink", "streams", "gateway"):
+            names = ("sink", "streams", "streams-2", "gateway", "gateway-2") if pairs else ("sink", "streams", "gateway")
+            for name in names:
                 p.start(name)
-            for name in ("sink", "streams", "gateway"):
+            for name in names:
                 p.wait_healthy(name)
             yield p
         finally:

@@ -2,8 +2,10 @@
 (tests/kafkatest/tests/core/replication_test.py: hard bounces of brokers under produce and consume,
 then every acknowledged message consumed): the platform runs against a 3-node KRaft cluster
 (stack/cluster.py: replication 3, min.insync.replicas 2, SASL/SCRAM over TLS, a user per service with
-only its ACLs), and under a steady device load
+only its ACLs), with two gateways in an MQTT share group and two streams workers; under a steady
+device load
 - one broker is killed (SIGKILL) and comes back;
+- one gateway of the two, or one streams worker of the two, is killed and comes back 20 s later;
 - two of the three are killed: producing must stop — the gateway then acknowledges nothing to MQTT, the
   devices' messages wait in the broker — and resume when they return.
 Afterwards the fault suite's accounting (accounting.py): every reading Mosquitto acknowledged stored
@@ -78,7 +80,7 @@ def rehearsal(tmp_path, unique, database_url, stack_settings, cluster):
     users = {"gateway": "citysense-gateway", "streams": "citysense-streams", "sink": "citysense-sink"}
     with running_platform(tmp_path, unique, database_url, stack_settings, cluster.bootstrap,
                           service_env={s: cluster.client_env(u) for s, u in users.items()},
-                          before_start=prepare(cluster)) as p:
+                          before_start=prepare(cluster), pairs=True) as p:
         yield p
 
 
@@ -96,6 +98,19 @@ def test_one_broker_killed_under_load_loses_nothing(rehearsal, cluster):
         cluster.start(2)
 
     run_fault(rehearsal, "SIGKILL 1 of 3 Kafka brokers", fault, cluster.bootstrap)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("service", ["gateway-2", "streams-2"])
+def test_one_of_two_replicas_killed_loses_nothing(rehearsal, cluster, service):
+    """A gateway of two: its session's messages wait for it (Mosquitto keeps them with the session);
+    a streams worker of two: its partitions move to the other (a rebalance), state from its topics."""
+    def fault() -> None:
+        rehearsal.kill(service)
+        time.sleep(20)
+        rehearsal.start(service)
+
+    run_fault(rehearsal, f"SIGKILL {service.replace('-2', '')} 1 of 2", fault, cluster.bootstrap)
 
 
 @pytest.mark.timeout(600)
