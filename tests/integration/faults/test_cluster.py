@@ -6,6 +6,7 @@ only its ACLs), with two gateways in an MQTT share group and two streams workers
 device load
 - one broker is killed (SIGKILL) and comes back;
 - one gateway of the two, or one streams worker of the two, is killed and comes back 20 s later;
+- one broker's data directory turns read-only ("disk full"): it stops, and returns once writable;
 - two of the three are killed: producing must stop — the gateway then acknowledges nothing to MQTT, the
   devices' messages wait in the broker — and resume when they return.
 Afterwards the fault suite's accounting (accounting.py): every reading Mosquitto acknowledged stored
@@ -17,11 +18,13 @@ import asyncio
 import re
 import signal
 import ssl
+import subprocess
 import time
 
 import pytest
 
 from stack.cluster import Cluster
+from stack.process import wait_until
 from stack.tls import ensure_ca, issue_peer
 from streams import state_store
 from telemetry.topics import KafkaTopics
@@ -98,6 +101,29 @@ def test_one_broker_killed_under_load_loses_nothing(rehearsal, cluster):
         cluster.start(2)
 
     run_fault(rehearsal, "SIGKILL 1 of 3 Kafka brokers", fault, cluster.bootstrap)
+
+
+@pytest.mark.timeout(600)
+def test_a_brokers_disk_turned_read_only_loses_nothing(rehearsal, cluster):
+    """The disk of node 2 "full": its data directory remounted read-only under it (a bind mount — file
+    permissions do not stop root). Kafka fails its next checkpoint, takes the directory offline and,
+    with no other, stops; the other two lead. Then the disk is writable again and the node returns."""
+    data = cluster.root / "node-2" / "data"
+    state = {}
+
+    def fault() -> None:
+        subprocess.run(["mount", "--bind", str(data), str(data)], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,ro,bind", str(data)], check=True)
+            state["stopped"] = wait_until(lambda: cluster.pid(2) is None, 60, 0.5)
+        finally:
+            subprocess.run(["umount", str(data)], check=True)
+        cluster.start(2)
+
+    run_fault(rehearsal, "1 of 3 brokers' disk read-only", fault, cluster.bootstrap)
+    assert state["stopped"], "node 2 kept running on a read-only disk"
+    log = cluster.log_file(2).read_text(errors="replace")
+    assert "Read-only file system" in log or "offline" in log
 
 
 @pytest.mark.timeout(600)
