@@ -72,6 +72,9 @@ def time_range(request: Request,
         if value is not None and value.tzinfo is None:
             raise Problem(400, f"{name} needs a UTC offset (e.g. 2026-12-03T08:00:00+07:00)",
                           errors=[{"name": name, "in": "query", "detail": "no UTC offset"}])
+        if value is not None and not 1900 <= value.year <= 2200:  # year 1 minus a day overflowed into a 500
+            raise Problem(400, f"{name}: a time between the years 1900 and 2200",
+                          errors=[{"name": name, "in": "query", "detail": "out of range"}])
     end = end or datetime.now(timezone.utc)
     start = start or end - timedelta(hours=24)
     limit = request.app.state.settings.max_range_days

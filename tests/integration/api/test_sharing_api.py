@@ -183,3 +183,10 @@ def test_odata_alerts_and_aqi_equal_sql(module_api):
     assert [a["alert_id"] for a in got["value"]] == expected == ["al1"]
     got = get(module_api, "/odata/Aqi", **{"$filter": "aqi gt 130", "$orderby": "aqi desc,area", "$count": "true"})
     assert [(r["area"], r["aqi"]) for r in got.json()["value"]] == [tuple(r) for r in aqi] and got.json()["@odata.count"] == 2
+
+
+@pytest.mark.parametrize("to", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_times_at_the_ends_of_the_calendar_are_a_400(module_api, to):
+    """schemathesis found `to=0001-01-01T00:00:00Z`: the default `from` (a day before) overflowed into a 500."""
+    r = get(module_api, "/api/v1/areas/10507/series", metric="pm2_5", bucket="1d", to=to)
+    assert r.status_code == 400 and r.json()["errors"][0]["name"] == "to"
