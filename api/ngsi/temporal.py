@@ -87,10 +87,13 @@ async def history(conn: psycopg.AsyncConnection, entities: list[dict], attrs: se
                   cap: int, simplified: bool) -> tuple[list[dict], int]:
     """Each entity (normalized, current) with its attributes' instances in the range, and how many
     instances (or aggregated periods) were read."""
-    devices = {model.split_id(e["id"])[1]: e for e in entities
-               if not model.split_id(e["id"])[1].startswith(model.AREA_PREFIX)}
-    areas = {model.split_id(e["id"])[1][len(model.AREA_PREFIX):]: e for e in entities
-             if model.split_id(e["id"])[1].startswith(model.AREA_PREFIX)}
+    devices, areas = {}, {}
+    for e in entities:
+        local = model.split_id(e["id"])[1]
+        if local.startswith(model.AREA_PREFIX):
+            areas[local.removeprefix(model.AREA_PREFIX)] = e
+        else:
+            devices[local] = e
     rows: list[dict] = []
     params = {"start": tq.start, "end": tq.end, "last_n": tq.last_n, "cap": cap + 1, "period": tq.period,
               "origin": tq.start}
@@ -99,16 +102,15 @@ async def history(conn: psycopg.AsyncConnection, entities: list[dict], attrs: se
             continue
         names = [n for n in table if attrs is None or n in attrs]
         key = {"codes": [int(c) for c in chosen]} if area else {"devices": list(chosen)}
-        rows += [{**r, "entity": chosen[r["local"]]} for r in await (await conn.execute(
-            _query(_long(table, area), tq), {**params, **key, "attrs": names})).fetchall()]
+        found = await (await conn.execute(_query(_long(table, area), tq), {**params, **key, "attrs": names})).fetchall()
+        rows += [{**r, "entity": chosen[r["local"]], "unit": table[r["attr"]].unit_code} for r in found]
         if len(rows) > cap:
             raise NgsiError(403, "TooManyResults", f"more than {cap} instances: a shorter range, lastN, "
                                                    "aggrMethods with aggrPeriodDuration, or fewer entities (limit)")
     out = {e["id"]: {"id": e["id"], "type": e["type"]} for e in entities}
     for r in rows:
         entity = out[r["entity"]["id"]]
-        unit = (AREA_ATTRS if r["entity"]["id"].split(":")[-1].startswith(model.AREA_PREFIX)
-                else DEVICE_ATTRS)[r["attr"]].unit_code
+        unit = r["unit"]
         at = model.iso(r["at"])
         if tq.methods:
             attr = entity.setdefault(r["attr"], {"type": "Property", "unitCode": unit})
