@@ -73,7 +73,9 @@ class MqttSource:
             password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
             c.username_pw_set(settings.mqtt_username, password)
         if settings.mqtt_tls_ca:
-            c.tls_set(ca_certs=str(settings.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            cert, key = settings.mqtt_tls_certfile, settings.mqtt_tls_keyfile
+            c.tls_set(ca_certs=str(settings.mqtt_tls_ca), certfile=str(cert) if cert else None,
+                      keyfile=str(key) if key else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message

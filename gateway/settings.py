@@ -30,6 +30,9 @@ class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     mqtt_username: str | None = "citysense-gateway"  # may subscribe to uplinks, never publish
     mqtt_password: SecretStr | None = None  # `citysense gateway` reads the local stack's when unset
     mqtt_tls_ca: Path | None = None
+    # A client certificate for a listener that requires one (the production broker's service listener)
+    mqtt_tls_certfile: Path | None = None
+    mqtt_tls_keyfile: Path | None = None
     client_id: str = Field(default_factory=lambda: f"citysense-gw-{socket.gethostname()}")
     share_group: str = ""  # set (e.g. citysense-gateway) to run several gateways: see README
     topic_root: str = "citysense"

@@ -189,11 +189,18 @@ class MqttAccess:
     gateway: tuple[str, str]
     bridge: tuple[str, str]
     devices: dict[str, str] = field(default_factory=dict)  # device id -> password
+    device_tls: bool = False  # the `device` listener speaks TLS (the production rehearsal's broker)
+    service_cert: tuple[Path, Path] | None = None  # the service listener's TLS client certificate, key
 
     def gateway_env(self) -> dict[str, str]:
         """Environment for a `citysense gateway` process on this stack."""
-        return {"CITYSENSE_GATEWAY_MQTT_HOST": self.service[0], "CITYSENSE_GATEWAY_MQTT_PORT": str(self.service[1]),
-                "CITYSENSE_GATEWAY_MQTT_USERNAME": self.gateway[0], "CITYSENSE_GATEWAY_MQTT_PASSWORD": self.gateway[1]}
+        env = {"CITYSENSE_GATEWAY_MQTT_HOST": self.service[0], "CITYSENSE_GATEWAY_MQTT_PORT": str(self.service[1]),
+               "CITYSENSE_GATEWAY_MQTT_USERNAME": self.gateway[0], "CITYSENSE_GATEWAY_MQTT_PASSWORD": self.gateway[1]}
+        if self.service_cert:
+            env |= {"CITYSENSE_GATEWAY_MQTT_TLS_CA": str(self.ca_file),
+                    "CITYSENSE_GATEWAY_MQTT_TLS_CERTFILE": str(self.service_cert[0]),
+                    "CITYSENSE_GATEWAY_MQTT_TLS_KEYFILE": str(self.service_cert[1])}
+        return env
 
 
 def local_access(settings: StackSettings, devices: list[str] | tuple[str, ...] = ()) -> MqttAccess:

@@ -7,13 +7,13 @@ fault suite kills and restarts them)."""
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from stack import kafka
 from stack.exceptions import ServiceStartError
+from stack.passwords import stored_password
 from stack.process import log_tail, running_pid, spawn, stop_pid_file, wait_until
 from stack.settings import StackSettings
 from stack.tls import ensure_ca, issue_peer
@@ -49,12 +49,7 @@ class Cluster:
         return self.root / f"node-{node}" / "server.log"
 
     def password(self, user: str) -> str:
-        path = self.root / "users" / user
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(24))
-            path.chmod(0o600)
-        return path.read_text()
+        return stored_password(self.root / "users" / user)
 
     def _pem(self, name: str) -> Path:
         """Key and certificate in one PEM file, as Kafka's PEM keystores take them."""

@@ -69,10 +69,12 @@ def up(settings: StackSettings) -> dict[str, str]:
 def down(settings: StackSettings) -> dict[str, bool]:
     # Reverse order: nothing publishes into a stopped broker.
     from stack.cluster import NODES, Cluster
+    from stack.secure_broker import SecureBroker
 
     rehearsal = Cluster(settings)
     if any(rehearsal.pid(n) for n in NODES):  # the production rehearsal's nodes, left by an interrupted run
         rehearsal.down()
+    SecureBroker(settings).down()  # and its broker
     return {name: SERVICES[name].down(settings) for name in reversed(list(SERVICES))}
 
 

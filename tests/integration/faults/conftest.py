@@ -56,14 +56,16 @@ class Platform:
 
 @contextmanager
 def running_platform(tmp_path, unique, database_url, stack_settings, kafka_bootstrap,
-                     service_env: dict[str, dict[str, str]] | None = None, before_start=None, pairs: bool = False):
+                     service_env: dict[str, dict[str, str]] | None = None, before_start=None, pairs: bool = False,
+                     access_for=None):
     """Gateway, streams worker and sink on a fresh database; `service_env` per service (a Kafka user
     each, on the production rehearsal), `before_start(platform)` (its topics and ACLs); `pairs`: two
-    gateways in an MQTT share group and two streams workers, as in production."""
+    gateways in an MQTT share group and two streams workers, as in production; `access_for(devices)`:
+    the MQTT broker and accounts (default: the local stack's Mosquitto)."""
     devices = [(f"ft{unique[:6]}-{d}-{i}", d) for d in DISTRICTS for i in (1, 2)]
     registry = DeviceRegistry([Device(device_id=dev, district=d, kind="air_quality") for dev, d in devices])
     registry.write(tmp_path / "devices.json")
-    access = local_access(stack_settings, [dev for dev, _ in devices])
+    access = (access_for or (lambda ids: local_access(stack_settings, ids)))([dev for dev, _ in devices])
     with fresh_database(database_url, f"faults_{unique}") as dsn:
         seed(dsn, AreaRegistry.named(), registry)
         root = f"ft{unique}"

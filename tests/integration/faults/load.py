@@ -5,6 +5,7 @@ acknowledged (PUBACK): those are the ones the platform must store, exactly once.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -34,6 +35,9 @@ class DeviceLoad:
         self.clients: dict[str, mqtt.Client] = {}
         self._pending: dict[str, dict[int, int]] = {}  # device -> mid -> seq
         self._early: dict[str, set[int]] = {}  # PUBACKs that came before their mid was registered
+        self.disconnects: dict[str, int] = {}  # unexpected disconnections per device
+        self.refused: dict[str, int] = {}  # CONNACKs refusing a device (a revoked account)
+        self.removed: set[str] = set()
 
     def _client(self, device: str) -> mqtt.Client:
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device, protocol=mqtt.MQTTv311)
@@ -41,6 +45,8 @@ class DeviceLoad:
         c.max_inflight_messages_set(200)
         c.max_queued_messages_set(0)
         c.reconnect_delay_set(0.2, 2)
+        if self.access.device_tls:
+            c.tls_set(ca_certs=str(self.access.ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         pending = self._pending.setdefault(device, {})
         early = self._early.setdefault(device, set())
 
@@ -53,9 +59,20 @@ class DeviceLoad:
                 else:
                     self.acked.add((device, seq))
 
+        def on_connect(client, userdata, flags, reason_code, properties):
+            if reason_code.is_failure:
+                self.refused[device] = self.refused.get(device, 0) + 1
+            else:
+                connected.set()
+
+        def on_disconnect(client, userdata, flags, reason_code, properties):
+            if not self._stop.is_set():
+                self.disconnects[device] = self.disconnects.get(device, 0) + 1
+
         c.on_publish = on_publish
         connected = threading.Event()
-        c.on_connect = lambda *a: connected.set()
+        c.on_connect = on_connect
+        c.on_disconnect = on_disconnect
         c.connect(*self.access.device)
         c.loop_start()
         assert connected.wait(10), f"device {device} could not connect"
@@ -66,12 +83,33 @@ class DeviceLoad:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def add(self, device: str, district: int) -> None:
+        """A device joins the load (its account must exist: `access.devices` holds its password)."""
+        client = self._client(device)
+        with self._lock:
+            self.clients[device] = client
+            self.devices = [*self.devices, (device, district)]
+
+    def remove(self, device: str) -> None:
+        """The device stops publishing (its account is being revoked); what the broker acknowledged
+        before stays in `acked`, what it never acknowledged is not counted as sent (`unacknowledged`)."""
+        with self._lock:
+            self.devices = [(d, n) for d, n in self.devices if d != device]
+            self.removed.add(device)
+
+    @property
+    def unacknowledged_of_removed(self) -> int:
+        with self._lock:
+            return sum(len(self._pending[d]) for d in self.removed)
+
     def _run(self) -> None:
         seq = 0
         started = time.monotonic()
         while not self._stop.is_set():
             ts = self.t0 + timedelta(seconds=seq * self.tick_s * SPEEDUP)
-            for i, (device, district) in enumerate(self.devices):
+            with self._lock:
+                devices = list(self.devices)
+            for i, (device, district) in enumerate(devices):
                 payload = orjson.dumps({"ts": ts.isoformat(), "seq": seq, "metrics": metrics(i, seq)})
                 info = self.clients[device].publish(uplink_topic(district, device, self.root), payload, qos=1)
                 with self._lock:
@@ -90,9 +128,12 @@ class DeviceLoad:
         self._stop.set()
         self._thread.join()
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and len(self.acked) < self.sent:
+        while time.monotonic() < deadline and len(self.acked) < self.sent - self.unacknowledged_of_removed:
             time.sleep(0.2)
-        for c in self.clients.values():
+        for device, c in self.clients.items():
+            if device in self.removed:
+                c.loop_stop()  # its queued messages were never acknowledged: dropped with the client
+                continue
             c.disconnect()
             c.loop_stop()
 

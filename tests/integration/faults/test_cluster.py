@@ -15,6 +15,7 @@ exactly once, aggregates and roll-ups equal to SQL over the stored readings, the
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import re
 import signal
 import ssl
@@ -25,12 +26,14 @@ import pytest
 
 from stack.cluster import Cluster
 from stack.process import wait_until
+from stack.secure_broker import SecureBroker
 from stack.tls import ensure_ca, issue_peer
 from streams import state_store
 from telemetry.topics import KafkaTopics
 from tests.integration.helpers import http_get
 
 from .accounting import run_fault
+from .load import DeviceLoad
 from .conftest import running_platform
 
 pytestmark = pytest.mark.faults
@@ -38,10 +41,7 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture(scope="module")
 def cluster(stack_settings):
-    c = Cluster(stack_settings)
-    c.up()
-    yield c
-    c.down()
+    yield from running(Cluster(stack_settings))
 
 
 def prepare(cluster: Cluster):
@@ -78,12 +78,28 @@ async def _create_topics(cluster: Cluster, topics: dict[str, int], compacted: se
         await admin.close()
 
 
-@pytest.fixture
-def rehearsal(tmp_path, unique, database_url, stack_settings, cluster):
+@pytest.fixture(scope="module")
+def broker(stack_settings):
+    yield from running(SecureBroker(stack_settings))
+
+
+def running(service):
+    """The rehearsal's Kafka cluster or broker, up for the module's tests, stopped by pid file after."""
+    service.up()
+    yield service
+    service.down()
+
+
+def start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker, access_for=None):
     users = {"gateway": "citysense-gateway", "streams": "citysense-streams", "sink": "citysense-sink"}
-    with running_platform(tmp_path, unique, database_url, stack_settings, cluster.bootstrap,
-                          service_env={s: cluster.client_env(u) for s, u in users.items()},
-                          before_start=prepare(cluster), pairs=True) as p:
+    return running_platform(tmp_path, unique, database_url, stack_settings, cluster.bootstrap,
+                            service_env={s: cluster.client_env(u) for s, u in users.items()},
+                            before_start=prepare(cluster), pairs=True, access_for=access_for or broker.access)
+
+
+@pytest.fixture
+def rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker):
+    with start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker) as p:
         yield p
 
 
@@ -158,3 +174,42 @@ def test_two_brokers_down_stop_every_acknowledgement_until_they_return(rehearsal
     assert held["acks"] == 0, f"the gateway acknowledged {held['acks']:.0f} messages with 2 of 3 brokers down"
     assert held["in_flight"] > 0  # it was holding messages it had received: the devices kept publishing
     assert result["missing"] == 0
+
+
+@pytest.mark.timeout(600)
+def test_device_revoked_and_device_added_under_load(tmp_path, unique, database_url, stack_settings, cluster, broker):
+    """Accounts change while the broker runs (the dynamic-security plugin): one device's account is
+    revoked — it is disconnected and refused from then on — and a new device's account is created and it
+    starts publishing; the broker is not restarted and no other device is disconnected. Everything the
+    broker acknowledged, the revoked device's earlier readings and the new device's, is stored once."""
+    spare = {}
+
+    def provision_all_but_the_last(ids: list[str]):
+        spare["id"] = ids[-1]
+        return broker.access(ids[:-1])
+
+    with start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker,
+                         access_for=provision_all_but_the_last) as p:
+        revoked, (added, district) = p.devices[0][0], p.devices[-1]
+        assert added == spare["id"] and added not in broker.admin.clients()
+        load = DeviceLoad(p.access, p.devices[:-1], p.root)
+        broker_pid = broker.pid()
+
+        def fault() -> None:
+            load.remove(revoked)  # its last messages acknowledged first: a PUBACK lost in the disconnection
+            wait_until(lambda: load.unacknowledged_of_removed == 0, 5, 0.05)  # would make a stored one "extra"
+            broker.admin.revoke_devices([revoked])
+            p.access.devices[added] = broker.access([added]).devices[added]
+            load.add(added, district)
+            time.sleep(3)
+
+        result = run_fault(p, "device revoked+added dynsec", fault, cluster.bootstrap, load=load)
+        assert broker.pid() == broker_pid, "the broker restarted"
+        assert load.refused.get(revoked, 0) >= 1, "the revoked device was not refused when it reconnected"
+        others = {d: n for d, n in load.disconnects.items() if d != revoked}
+        assert not others, f"devices disconnected by the account changes: {others}"
+        by_device = Counter(d for d, _ in load.acked)
+        assert by_device[added] > 50, f"the new device's readings acknowledged: {by_device[added]}"
+        assert 0 < by_device[revoked] < min(n for d, n in by_device.items() if d not in (revoked, added))
+        assert revoked not in broker.admin.clients() and added in broker.admin.clients()
+        assert result["missing"] == 0

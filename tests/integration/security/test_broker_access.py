@@ -19,12 +19,14 @@ from stack import broker_auth
 class Client:
     """A paho MQTT 5 client that records its CONNACK, disconnects, SUBACKs and received messages."""
 
-    def __init__(self, endpoint, account=None, client_id: str = "", ca_file=None, persistent: bool = False) -> None:
+    def __init__(self, endpoint, account=None, client_id: str = "", ca_file=None, persistent: bool = False,
+                 cert=None, connect_wait_s: float = 10) -> None:
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if account:
             self.c.username_pw_set(*account)
         if ca_file:
-            self.c.tls_set(ca_certs=str(ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            self.c.tls_set(ca_certs=str(ca_file), certfile=str(cert[0]) if cert else None,
+                           keyfile=str(cert[1]) if cert else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.connack = None
         self.disconnected = threading.Event()
         self.messages: list[tuple[str, bytes]] = []
@@ -49,7 +51,7 @@ class Client:
         else:
             self.c.connect(*endpoint)
         self.c.loop_start()
-        self.ready.wait(10)
+        self.ready.wait(connect_wait_s)
 
     @property
     def accepted(self) -> bool:
