@@ -34,12 +34,12 @@ class Platform:
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # a service's own (its Kafka user)
 
     def start(self, name: str) -> None:
-        """`gateway`, `streams`, `sink`, or a second instance (`gateway-2`, `streams-2`): its own client id
+        """`gateway`, `streams`, `sink`, `api`, or a second instance (`gateway-2`, `streams-2`): its own client id
         and data folder, the same group (and, for gateways, the MQTT share group)."""
         command, _, instance = name.partition("-")
         port = self.ports.setdefault(name, free_port())
-        penv = {**self.env, **self.service_env.get(command, {}),
-                f"CITYSENSE_{'STORAGE' if command == 'sink' else command.upper()}_METRICS_PORT": str(port)}
+        port_setting = {"sink": "STORAGE_METRICS_PORT", "api": "API_PORT"}.get(command, f"{command.upper()}_METRICS_PORT")
+        penv = {**self.env, **self.service_env.get(command, {}), f"CITYSENSE_{port_setting}": str(port)}
         if instance:
             penv["CITYSENSE_GATEWAY_CLIENT_ID"] = f"{self.env['CITYSENSE_GATEWAY_CLIENT_ID']}-{instance}"
             penv["CITYSENSE_STREAMS_DATA_DIR"] = f"{self.env['CITYSENSE_STREAMS_DATA_DIR']}-{instance}"

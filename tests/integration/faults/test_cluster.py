@@ -22,9 +22,13 @@ import ssl
 import subprocess
 import time
 
+import psycopg
+from psycopg.conninfo import make_conninfo
 import pytest
 
+from api.app import action_topic
 from stack.cluster import Cluster
+from stack.postgres import superuser_dsn
 from stack.process import wait_until
 from stack.secure_broker import SecureBroker
 from stack.tls import ensure_ca, issue_peer
@@ -52,14 +56,33 @@ def prepare(cluster: Cluster):
         topics = KafkaTopics(p.root)
         app = p.env["CITYSENSE_STREAMS_APP_ID"]
         state = {state_store.state_topic(app): 12, state_store.rollup_state_topic(app): 12}
-        asyncio.run(_create_topics(cluster, {**topics.partitions(), **state}, set(state)))
+        asyncio.run(_create_topics(cluster, {**topics.partitions(), **state, action_topic(p.root): 3}, set(state)))
         written = (topics.readings, topics.deadletter, topics.security_events, topics.device_health)
         cluster.allow("citysense-gateway", ("Write", "Describe"), tuple(f"--topic={t}" for t in written))
         cluster.allow("citysense-streams", ("All",), (f"--topic={p.root}.", f"--topic={app}", f"--group={app}"),
                       prefixed=True)
         cluster.allow("citysense-sink", ("Read", "Describe"), (f"--topic={p.root}.",), prefixed=True)
         cluster.allow("citysense-sink", ("Read",), (f"--group={p.env['CITYSENSE_STORAGE_GROUP_ID']}",))
+        cluster.allow("citysense-api", ("Read", "Describe"), (f"--topic={p.root}.",), prefixed=True)
+        cluster.allow("citysense-api", ("Write",), (f"--topic={action_topic(p.root)}",))
+        # PostgreSQL over TLS, the server's certificate checked against the CA and its name (verify-full),
+        # each service as its least-privilege role (the owner only migrates)
+        for service, env in database_env(cluster, p.dsn).items():
+            p.service_env[service] = {**p.service_env.get(service, {}), **env}
     return before_start
+
+
+def database_env(cluster: Cluster, dsn: str) -> dict[str, dict[str, str]]:
+    ca = str(ensure_ca(cluster.settings) / "ca.crt")
+
+    def tls(**who: str) -> str:
+        return make_conninfo(dsn, sslmode="verify-full", sslrootcert=ca, **who)
+
+    return {"sink": {"CITYSENSE_DATABASE_URL": tls(),
+                     "CITYSENSE_STORAGE_SINK_DATABASE_URL": tls(user="citysense_sink", password="citysense_sink")},
+            "api": {**cluster.client_env("citysense-api"),
+                    "CITYSENSE_API_READ_DATABASE_URL": tls(user="citysense_ro", password="citysense_ro"),
+                    "CITYSENSE_API_ACTIONS_DATABASE_URL": tls(user="citysense_api", password="citysense_api")}}
 
 
 async def _create_topics(cluster: Cluster, topics: dict[str, int], compacted: set[str]) -> None:
@@ -100,7 +123,21 @@ def start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, bro
 @pytest.fixture
 def rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker):
     with start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker) as p:
+        p.start("api")
+        p.wait_healthy("api")
         yield p
+        assert_database_sessions_use_tls(p, stack_settings)
+
+
+def assert_database_sessions_use_tls(p, stack_settings) -> None:
+    """Every session the services hold on the fault's database is encrypted, as its least-privilege role."""
+    database = psycopg.conninfo.conninfo_to_dict(p.dsn)["dbname"]
+    with psycopg.connect(superuser_dsn(stack_settings)) as conn:  # other roles' TLS state is hidden from the owner
+        rows = conn.execute("""SELECT a.usename, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                                WHERE a.datname = %s""", (database,)).fetchall()
+    users = {u for u, _ in rows}
+    assert {"citysense_sink", "citysense_ro", "citysense_api"} <= users, f"sessions: {rows}"
+    assert all(ok for _, ok in rows), f"sessions without TLS: {[u for u, ok in rows if not ok]}"
 
 
 def gateway_metric(p, name: str) -> float:
