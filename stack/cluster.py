@@ -20,12 +20,16 @@ from stack.tls import ensure_ca, issue_peer
 
 NODES = (1, 2, 3)
 USERS = ("citysense-gateway", "citysense-streams", "citysense-sink", "citysense-api")
-BASE_PORT = 19290  # node n: clients 19290+n (SASL_SSL), peers 19300+n (SSL), controllers 19310+n (SSL)
+BASE_PORT = 19290  # node n: clients 19290+n (SASL_SSL), peers 19300+n (SSL), controllers 19310+n (SSL),
+ZONE_PORT = 19330  # and, with a zone address, clients of a network namespace 19330+n (SASL_SSL)
 
 
 @dataclass(frozen=True)
 class Cluster:
     settings: StackSettings
+    # The host's end of a network namespace (stack/netns.py): a second client listener there, so a
+    # service in the namespace reaches the cluster — and can be cut off from it (the partition fault)
+    zone_address: str | None = None
 
     @property
     def root(self) -> Path:
@@ -37,6 +41,10 @@ class Cluster:
     @property
     def bootstrap(self) -> str:
         return ",".join(f"127.0.0.1:{self.client_port(n)}" for n in NODES)
+
+    @property
+    def zone_bootstrap(self) -> str:
+        return ",".join(f"{self.zone_address}:{ZONE_PORT + n}" for n in NODES)
 
     @property
     def admin_bootstrap(self) -> str:
@@ -51,10 +59,10 @@ class Cluster:
     def password(self, user: str) -> str:
         return stored_password(self.root / "users" / user)
 
-    def _pem(self, name: str) -> Path:
+    def _pem(self, name: str, addresses: tuple[str, ...] = ()) -> Path:
         """Key and certificate in one PEM file, as Kafka's PEM keystores take them."""
-        cert, key = issue_peer(self.settings, name)
-        out = self.root / "tls" / f"{name}.pem"
+        cert, key = issue_peer(self.settings, name, addresses)
+        out = self.root / "tls" / f"{cert.stem.removeprefix('peer-')}.pem"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(key.read_text() + cert.read_text())
         out.chmod(0o600)
@@ -74,13 +82,16 @@ class Cluster:
         data = self.root / f"node-{node}"
         data.mkdir(parents=True, exist_ok=True)
         path = data / "server.properties"
+        zone = f",ZONE://{self.zone_address}:{ZONE_PORT + node}" if self.zone_address else ""
+        # a node's certificate names the zone address too (a new name for each address)
+        pem = self._pem(f"kafka-{node}", (self.zone_address,) if self.zone_address else ())
         path.write_text(f"""# citysense production rehearsal: node {node} of 3 (stack/cluster.py)
 process.roles=broker,controller
 node.id={node}
 controller.quorum.voters={voters}
-listeners=CLIENT://127.0.0.1:{self.client_port(node)},PEER://127.0.0.1:{BASE_PORT + 10 + node},CONTROLLER://127.0.0.1:{BASE_PORT + 20 + node}
-advertised.listeners=CLIENT://127.0.0.1:{self.client_port(node)},PEER://127.0.0.1:{BASE_PORT + 10 + node}
-listener.security.protocol.map=CLIENT:SASL_SSL,PEER:SSL,CONTROLLER:SSL
+listeners=CLIENT://127.0.0.1:{self.client_port(node)},PEER://127.0.0.1:{BASE_PORT + 10 + node},CONTROLLER://127.0.0.1:{BASE_PORT + 20 + node}{zone}
+advertised.listeners=CLIENT://127.0.0.1:{self.client_port(node)},PEER://127.0.0.1:{BASE_PORT + 10 + node}{zone}
+listener.security.protocol.map=CLIENT:SASL_SSL,PEER:SSL,CONTROLLER:SSL,ZONE:SASL_SSL
 inter.broker.listener.name=PEER
 controller.listener.names=CONTROLLER
 listener.name.peer.ssl.client.auth=required
@@ -88,8 +99,10 @@ listener.name.controller.ssl.client.auth=required
 sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.zone.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.zone.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 ssl.keystore.type=PEM
-ssl.keystore.location={self._pem(f"kafka-{node}")}
+ssl.keystore.location={pem}
 ssl.truststore.type=PEM
 ssl.truststore.location={ca}
 ssl.principal.mapping.rules=RULE:^.*CN=([^,]+).*$/$1/,DEFAULT
@@ -188,9 +201,9 @@ log.segment.bytes=67108864
             raise ServiceStartError("Kafka rehearsal", self.admin_bootstrap, str(self.log_file(1)),
                                     f"adding ACLs for {user} failed")
 
-    def client_env(self, user: str) -> dict[str, str]:
-        """The variables a service needs to reach the cluster as `user`."""
-        return {"CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "CITYSENSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    def client_env(self, user: str, zone: bool = False) -> dict[str, str]:
+        """The variables a service needs to reach the cluster as `user` (from the namespace: `zone`)."""
+        return {"CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": self.zone_bootstrap if zone else self.bootstrap, "CITYSENSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
                 "CITYSENSE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "CITYSENSE_KAFKA_SASL_USERNAME": user,
                 "CITYSENSE_KAFKA_SASL_PASSWORD": self.password(user),
                 "CITYSENSE_KAFKA_SSL_CAFILE": str(ensure_ca(self.settings) / "ca.crt"),

@@ -67,12 +67,15 @@ def issue_client(settings: StackSettings, name: str) -> tuple[Path, Path]:
     return folder / f"client-{name}.crt", folder / f"client-{name}.key"
 
 
-def issue_peer(settings: StackSettings, name: str) -> tuple[Path, Path]:
+def issue_peer(settings: StackSettings, name: str, addresses: tuple[str, ...] = ()) -> tuple[Path, Path]:
     """A certificate (CN = name) for a server that is also a client of its peers (a Kafka node of the
-    production rehearsal, or its admin): serverAuth and clientAuth, for 127.0.0.1 and localhost."""
+    production rehearsal, or its admin): serverAuth and clientAuth, for 127.0.0.1, localhost and
+    `addresses` (issued once per name and set of addresses)."""
     folder = ensure_ca(settings)
-    if not (folder / f"peer-{name}.crt").exists():
-        _key(folder, f"peer-{name}")
-        _sign(folder, f"peer-{name}", f"/O=citysense rehearsal/CN={name}",
-              "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
-    return folder / f"peer-{name}.crt", folder / f"peer-{name}.key"
+    stem = "-".join(["peer", name, *addresses])
+    if not (folder / f"{stem}.crt").exists():
+        _key(folder, stem)
+        names = ",".join(["IP:127.0.0.1", "DNS:localhost", *(f"IP:{a}" for a in addresses)])
+        _sign(folder, stem, f"/O=citysense rehearsal/CN={name}",
+              f"subjectAltName={names}\nextendedKeyUsage=serverAuth,clientAuth\n")
+    return folder / f"{stem}.crt", folder / f"{stem}.key"

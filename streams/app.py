@@ -21,6 +21,7 @@ from streams.processor import Processor
 from streams.rollup import RollupProcessor
 from streams.rules import Rules
 from streams.settings import StreamsSettings
+from streams.ownership import Ownership
 from streams.stage import Stage
 from streams.windows import WindowConfig
 from telemetry.areas import AreaRegistry
@@ -28,6 +29,10 @@ from telemetry.registry_file import RegistryFile
 from telemetry.topics import KafkaTopics
 
 logger = logging.getLogger(__name__)
+
+
+def heartbeat_interval_s(settings: StreamsSettings) -> float:
+    return max(1.0, settings.session_timeout_s / 4)
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -75,7 +80,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
         stream_buffer_maxsize=4 * settings.batch_size,
         broker_max_poll_records=settings.batch_size,
         consumer_max_fetch_size=4 * 1024 * 1024,
-        broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
+        broker_heartbeat_interval=heartbeat_interval_s(settings),
     )
     readings_topic = settings.readings_topic or topics.readings
     state_topic = state_store.state_topic(settings.app_id)
@@ -100,8 +105,16 @@ def build_app(settings: StreamsSettings) -> faust.App:
                 await backoff.wait()
 
     kafka = settings.kafka_client()  # once: with TLS it holds an SSL context
+    def held(topic: str) -> set[int]:
+        return {tp.partition for tp in (app.consumer.assignment() if app.consumer else ()) if tp.topic == topic}
+
+    def ownership(topic: str) -> Ownership:  # a stall past half the session may have outlived it
+        return Ownership(lease_s=settings.session_timeout_s / 2, confirm_s=1.5 * heartbeat_interval_s(settings),
+                         assigned=lambda: held(topic), rebalancing=lambda: app.rebalancing)
+
     stages = {
-        name: Stage(what, name, state, proc, kafka, lambda: app.consumer, settings.idle_partition_s / 2, metrics)
+        name: Stage(what, name, state, proc, kafka, lambda: app.consumer, settings.idle_partition_s / 2, metrics,
+                    ownership(name))
         for what, name, state, proc in (("readings", readings_topic, state_topic, processor),
                                         ("partials", topics.partials, rollup_state, rollups))
     }

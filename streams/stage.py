@@ -28,6 +28,7 @@ from runtime.retry import Backoff
 from streams import state_store
 from streams.continuity import Continuity
 from streams.metrics import StreamsMetrics
+from streams.ownership import Ownership
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,15 @@ class Offsets:
 
     async def _client(self) -> AIOKafkaConsumer:
         if self.consumer is None:
-            self.consumer = AIOKafkaConsumer(**self.kafka, enable_auto_commit=False, group_id=None)
-            await self.consumer.start()
+            consumer = AIOKafkaConsumer(**self.kafka, enable_auto_commit=False, group_id=None)
+            try:
+                await consumer.start()
+            except BaseException:
+                # Kept only once started: an unstarted client answers the next call with an
+                # AttributeError, not a KafkaError, and that would end the stage's agent for good
+                await consumer.stop()
+                raise
+            self.consumer = consumer
         return self.consumer
 
     async def starts(self, partitions: set[int]) -> dict[int, int]:
@@ -59,7 +67,8 @@ class Offsets:
 
 class Stage:
     def __init__(self, name: str, source: str, state_topic: str, processor, kafka: dict,
-                 consumer: Callable[[], object], reseek_s: float, metrics: StreamsMetrics) -> None:
+                 consumer: Callable[[], object], reseek_s: float, metrics: StreamsMetrics,
+                 ownership: Ownership) -> None:
         self.name, self.source, self.state_topic, self.processor = name, source, state_topic, processor
         self.kafka, self.metrics = kafka, metrics
         self.states: dict[bytes, dict] = {}  # state key -> state, for the assigned partitions
@@ -68,8 +77,12 @@ class Stage:
         self.delivered_at: dict[int, float] = {}  # partition -> when Faust last delivered a batch of it
         self.offsets = Offsets(kafka, source)
         self.consumer = consumer  # Faust's consumer, once the app runs
+        self.ownership = ownership
 
     def forget(self, partition: int) -> None:
+        """The partition was revoked (or a batch of it abandoned): its state is loaded again from the
+        state topic if it comes back."""
+        self.ownership.revoked(partition)
         for key in self.owned.pop(partition, ()):
             self.states.pop(key, None)
         self.continuity.forget(partition)
@@ -124,10 +137,15 @@ class Stage:
         self.metrics.counts.labels("replayed_skipped").inc(replays)
         if not batch:
             return
+        epochs = self.ownership.snapshot({p for p, _, _, _ in batch})
         outcome = self.processor.process(batch, self.states)
         await send_all([(t, k, v, None) for t, k, v in outcome.outputs], f"{self.name} results")
+        if await self._abandoned(epochs, started):
+            return
         await send_all([(self.state_topic, key, None if value is None else orjson.dumps(value),
                          outcome.partitions[key]) for key, value in outcome.states.items()], f"{self.name} states")
+        if await self._abandoned(epochs, started):
+            return
         for key, value in outcome.states.items():
             if value is None:
                 self.states.pop(key, None)
@@ -146,6 +164,21 @@ class Stage:
         for topic, _, _ in outcome.outputs:
             self.metrics.outputs.labels(topic).inc()
         self.metrics.batch_seconds.labels(self.name).observe(time.monotonic() - started)
+
+    async def _abandoned(self, epochs: dict[int, int], started: float) -> bool:
+        """True when the batch must stop here: some of its partitions may belong to another worker now
+        (streams/ownership.py). The processor already changed the in-memory states of all of them, so all
+        are forgotten: those still ours are loaded again from the topic and replayed from their mark."""
+        lost = await self.ownership.lost(epochs, started)
+        if not lost:
+            return False
+        logger.warning("%s: batch abandoned after %.1f s: partitions %s may have moved to another worker "
+                       "(revoked, or this worker was cut off from Kafka); their states are not written",
+                       self.source, time.monotonic() - started, sorted(lost))
+        for partition in epochs:
+            self.forget(partition)
+        self.metrics.counts.labels("batches_abandoned").inc()
+        return True
 
     async def resume_idle(self, idle_partition_s: float) -> None:
         """Kafka holds records beyond what we applied, yet Faust delivered none for a while: seek back."""

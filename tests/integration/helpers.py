@@ -29,13 +29,14 @@ def free_port() -> int:
 class ServiceProcess:
     """`citysense <command>` in a subprocess with its own environment, output in a log file."""
 
-    def __init__(self, command: list[str], env: dict[str, str], log_file: Path) -> None:
-        self.command, self.env, self.log_file = command, env, log_file
+    def __init__(self, command: list[str], env: dict[str, str], log_file: Path, prefix: list[str] = ()) -> None:
+        self.command, self.env, self.log_file, self.prefix = command, env, log_file, list(prefix)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ServiceProcess:
+        """Started (after `prefix`, e.g. `ip netns exec <name>`, which execs it: the same process)."""
         self.log = open(self.log_file, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", *self.command],
+        self.proc = subprocess.Popen([*self.prefix, sys.executable, "-m", "cli.main", *self.command],
                                      env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT)
         return self
 

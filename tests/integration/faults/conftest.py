@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stack.broker_auth import MqttAccess, local_access
+from stack.netns import Namespace
 from storage.registry_db import seed
 from telemetry.devices import Device, DeviceRegistry
 from telemetry.areas import AreaRegistry
@@ -32,6 +33,9 @@ class Platform:
     procs: dict[str, ServiceProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # a service's own (its Kafka user)
+    # an instance placed in a network namespace (`streams-2`): its namespace, and its own variables
+    zones: dict[str, Namespace] = field(default_factory=dict)
+    instance_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def start(self, name: str) -> None:
         """`gateway`, `streams`, `sink`, `api`, or a second instance (`gateway-2`, `streams-2`): its own client id
@@ -43,11 +47,19 @@ class Platform:
         if instance:
             penv["CITYSENSE_GATEWAY_CLIENT_ID"] = f"{self.env['CITYSENSE_GATEWAY_CLIENT_ID']}-{instance}"
             penv["CITYSENSE_STREAMS_DATA_DIR"] = f"{self.env['CITYSENSE_STREAMS_DATA_DIR']}-{instance}"
-        self.procs[name] = ServiceProcess([command], penv, self.tmp / f"{name}.log").start()
+        zone = self.zones.get(name)
+        if zone:
+            penv[f"CITYSENSE_{command.upper()}_METRICS_HOST"] = zone.address
+        penv |= self.instance_env.get(name, {})
+        self.procs[name] = ServiceProcess([command], penv, self.tmp / f"{name}.log",
+                                          prefix=zone.prefix() if zone else ()).start()
+
+    def host(self, name: str) -> str:
+        return self.zones[name].address if name in self.zones else "127.0.0.1"
 
     def wait_healthy(self, name: str, timeout: float = 120) -> None:
         port, proc = self.ports[name], self.procs[name]
-        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout,
+        wait_for(lambda: http_get(f"http://{self.host(name)}:{port}/healthz")[0] == 200, timeout,
                  what=f"{name} healthy (log {proc.log_file})")
 
     def kill(self, name: str) -> None:

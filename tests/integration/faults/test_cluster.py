@@ -15,6 +15,7 @@ exactly once, aggregates and roll-ups equal to SQL over the stored readings, the
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 import re
 import signal
@@ -28,6 +29,7 @@ import pytest
 
 from api.app import action_topic
 from stack.cluster import Cluster
+from stack.netns import Namespace
 from stack.postgres import superuser_dsn
 from stack.process import wait_until
 from stack.secure_broker import SecureBroker
@@ -44,8 +46,16 @@ pytestmark = pytest.mark.faults
 
 
 @pytest.fixture(scope="module")
-def cluster(stack_settings):
-    yield from running(Cluster(stack_settings))
+def zone():
+    """A network namespace for one streams worker (the partition fault); the cluster listens there too."""
+    ns = Namespace().create()
+    yield ns
+    ns.delete()
+
+
+@pytest.fixture(scope="module")
+def cluster(stack_settings, zone):
+    yield from running(Cluster(stack_settings, zone_address=zone.host_address))
 
 
 def prepare(cluster: Cluster):
@@ -113,11 +123,22 @@ def running(service):
     service.down()
 
 
-def start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker, access_for=None):
+def start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker, access_for=None,
+                    zone: Namespace | None = None):
+    """The platform on the rehearsal's cluster and broker; with `zone`, the second streams worker runs in
+    that network namespace and reaches Kafka through it."""
     users = {"gateway": "citysense-gateway", "streams": "citysense-streams", "sink": "citysense-sink"}
+    operator = prepare(cluster)
+
+    def before_start(p) -> None:
+        operator(p)
+        if zone:
+            p.zones["streams-2"] = zone
+            p.instance_env["streams-2"] = cluster.client_env("citysense-streams", zone=True)
+
     return running_platform(tmp_path, unique, database_url, stack_settings, cluster.bootstrap,
                             service_env={s: cluster.client_env(u) for s, u in users.items()},
-                            before_start=prepare(cluster), pairs=True, access_for=access_for or broker.access)
+                            before_start=before_start, pairs=True, access_for=access_for or broker.access)
 
 
 @pytest.fixture
@@ -250,3 +271,47 @@ def test_device_revoked_and_device_added_under_load(tmp_path, unique, database_u
         assert 0 < by_device[revoked] < min(n for d, n in by_device.items() if d not in (revoked, added))
         assert revoked not in broker.admin.clients() and added in broker.admin.clients()
         assert result["missing"] == 0
+
+
+@pytest.mark.timeout(600)
+def test_a_streams_worker_cut_off_from_kafka_comes_back_a_zombie(tmp_path, unique, database_url, stack_settings,
+                                                                 cluster, broker, zone):
+    """The second streams worker runs in its own network namespace; the link is cut (packets dropped, no
+    error) for longer than the group's session timeout: the group gives its partitions to the first, which
+    loads their state from the state topic. When the link heals, the cut-off worker still holds a batch
+    it computed before: a zombie, whose writes must not spoil the new owner's state. Then both workers are
+    restarted, so every partition's state is read back from the topic — the windows they close afterwards
+    are checked against SQL like all others."""
+    with start_rehearsal(tmp_path, unique, database_url, stack_settings, cluster, broker, zone=zone) as p:
+        seen = {}
+
+        def fault() -> None:
+            seen["total"] = total = assigned(p, "streams") + assigned(p, "streams-2")
+            # paused first, so that records Kafka sends it meanwhile wait in its socket: once the link is cut,
+            # it resumes with a batch it cannot write
+            p.procs["streams-2"].signal(signal.SIGSTOP)
+            time.sleep(1.5)
+            zone.cut()
+            p.procs["streams-2"].signal(signal.SIGCONT)
+            # the session timeout is 10 s: then the first worker owns every partition
+            seen["took_over"] = wait_until(lambda: assigned(p, "streams") == total, 60, 0.5)
+            time.sleep(3)  # the new owner writes its own states for a while
+            zone.heal()
+            time.sleep(10)  # the zombie flushes its results, learns it was evicted, drops its batch, rejoins
+            seen["zombie_log"] = p.procs["streams-2"].log_file.read_text(errors="replace")
+            for name in ("streams", "streams-2"):
+                p.kill(name)
+            for name in ("streams", "streams-2"):
+                p.start(name)
+            for name in ("streams", "streams-2"):
+                p.wait_healthy(name)
+
+        run_fault(p, "streams worker partitioned", fault, cluster.bootstrap)
+        assert seen["total"] > 0 and seen["took_over"], f"no takeover of the cut-off worker's partitions: {seen}"
+        # it held a batch when it was cut off, and did not write its states once back
+        assert "batch abandoned" in seen["zombie_log"], "the cut-off worker wrote the states of its batch"
+
+
+def assigned(p, name: str) -> int:
+    status, body = http_get(f"http://{p.host(name)}:{p.ports[name]}/healthz")
+    return json.loads(body).get("assigned_partitions", -1) if status in (200, 503) else -1
