@@ -1,4 +1,4 @@
-"""`citysense stack up | status [--json] | down`."""
+"""`citysense stack up [--profile production] | status [--json] | down`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import time
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stack", help="the local stack: Mosquitto, Kafka (KRaft), PostgreSQL + TimescaleDB")
     actions = p.add_subparsers(dest="action", required=True)
-    actions.add_parser("up", help="install what is missing, start every service, wait until each answers")
+    up = actions.add_parser("up", help="install what is missing, start every service, wait until each answers")
+    up.add_argument("--profile", choices=("local", "production"), default="local",
+                    help="production: also the rehearsal's 3-node Kafka cluster (SASL/SCRAM over TLS, ACLs) and "
+                         "Mosquitto with TLS and dynamic security (docs/scaling.md)")
     st = actions.add_parser("status", help="endpoints of each service and whether it answers")
     st.add_argument("--json", action="store_true", help="machine-readable output")
     actions.add_parser("down", help="stop what the stack started (by pid file)")
@@ -27,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "up":
         started = time.monotonic()
         try:
-            results = control.up(settings)
+            results = (control.up_production if args.profile == "production" else control.up)(settings)
         except StackError as exc:
             print(f"citysense stack up: {exc}", file=sys.stderr)
             return 1

@@ -144,7 +144,7 @@ log.segment.bytes=67108864
             return
         config = self.root / f"node-{node}" / "server.properties"
         log4j = self.root / "log4j.properties"
-        argv = [kafka.java(), "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+        argv = [kafka.java(), "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
                 f"-Dlog4j.configuration=file:{log4j}", f"-Dkafka.logs.file={self.log_file(node)}",
                 "-cp", kafka.classpath(self.settings), kafka.MAIN_CLASS, str(config)]
         spawn(argv, self.pid_file(node), self.root / f"node-{node}" / "stdout.log")

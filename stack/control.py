@@ -66,6 +66,24 @@ def up(settings: StackSettings) -> dict[str, str]:
     return results
 
 
+def up_production(settings: StackSettings) -> dict[str, str]:
+    """The local stack, then the production rehearsal's pieces beside it: the 3-node KRaft cluster
+    (SASL/SCRAM over TLS, ACLs) and the Mosquitto with TLS and dynamic security; PostgreSQL is the
+    local one, over TLS. Returns what started and where each piece listens."""
+    from stack.cluster import Cluster
+    from stack.secure_broker import DEVICE_PORT, SERVICE_PORT, SecureBroker
+
+    results = up(settings)
+    cluster, broker = Cluster(settings), SecureBroker(settings)
+    results["kafka-cluster"] = f"{cluster.up()}: {cluster.bootstrap} (SASL_SSL, SCRAM-SHA-512; passwords in " \
+                               f"{cluster.root / 'users'}, admin by certificate: {cluster.admin_config()})"
+    results["mqtt-secure"] = f"{broker.up()}: devices {settings.host}:{DEVICE_PORT} (TLS), services " \
+                             f"{settings.host}:{SERVICE_PORT} (TLS + client certificate); accounts in " \
+                             f"{broker.folder / 'accounts'}"
+    results["postgres-tls"] = f"sslmode=verify-full sslrootcert={settings.root / 'tls' / 'ca.crt'}"
+    return results
+
+
 def down(settings: StackSettings) -> dict[str, bool]:
     # Reverse order: nothing publishes into a stopped broker.
     from stack.cluster import NODES, Cluster

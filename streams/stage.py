@@ -99,9 +99,15 @@ class Stage:
                 await backoff.wait()
 
     async def load(self, partitions: set[int]) -> None:
-        for p in sorted(partitions - set(self.owned)):
-            loaded, mark = await self._until_done(f"loading the state of partition {p}", lambda p=p: (
-                state_store.load_partition(self.kafka, self.state_topic, p)))
+        """The state of the batch's partitions not loaded yet — and of every other partition of the source
+        the consumer holds now, in the same read (a worker's first batches would otherwise each load one)."""
+        new = partitions - set(self.owned)
+        if not new:
+            return
+        new |= self.ownership.assigned() - set(self.owned)
+        everything = await self._until_done(f"loading the state of partitions {sorted(new)}", lambda: (
+            state_store.load_partitions(self.kafka, self.state_topic, new)))
+        for p, (loaded, mark) in sorted(everything.items()):
             if mark is None:  # nothing applied yet: everything from the log's start
                 mark = (await self._until_done("reading the log start", lambda p=p: self.offsets.starts({p})))[p] - 1
             self.states.update(loaded)

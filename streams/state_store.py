@@ -50,19 +50,24 @@ def split(latest: dict[bytes, bytes | None], partition: int) -> tuple[dict[bytes
     return states, int(mark_value) if mark_value is not None else None
 
 
-async def load_partition(kafka: dict, topic: str, partition: int) -> tuple[dict[bytes, dict], int | None]:
-    """Read one partition of the state topic to its end offset (`kafka`: StreamsSettings.kafka_client)."""
+async def load_partitions(kafka: dict, topic: str, partitions: set[int]) -> dict[int, tuple[dict[bytes, dict], int | None]]:
+    """Read these partitions of the state topic to their end offsets with one client (one connection
+    set-up: with SASL over TLS that costs more than reading a partition); per partition, its states
+    and applied mark (`kafka`: StreamsSettings.kafka_client)."""
     consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None)
     try:
         await consumer.start()
-        tp = TopicPartition(topic, partition)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        latest: dict[bytes, bytes | None] = {}
-        while await consumer.position(tp) < end:
-            for record in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
-                latest[record.key] = record.value
-        return split(latest, partition)
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        latest: dict[int, dict[bytes, bytes | None]] = {tp.partition: {} for tp in tps}
+        pending = [tp for tp in tps if await consumer.position(tp) < ends[tp]]
+        while pending:
+            for tp, records in (await consumer.getmany(*pending, timeout_ms=1000)).items():
+                for record in records:
+                    latest[tp.partition][record.key] = record.value
+            pending = [tp for tp in pending if await consumer.position(tp) < ends[tp]]
+        return {p: split(values, p) for p, values in latest.items()}
     finally:
         await consumer.stop()
