@@ -105,9 +105,15 @@ class Stage:
         if not new:
             return
         new |= self.ownership.assigned() - set(self.owned)
+        epochs = self.ownership.snapshot(new)  # before the read: Kafka may be away for a long time
         everything = await self._until_done(f"loading the state of partitions {sorted(new)}", lambda: (
             state_store.load_partitions(self.kafka, self.state_topic, new)))
         for p, (loaded, mark) in sorted(everything.items()):
+            if self.ownership.epochs.get(p, 0) != epochs[p]:
+                # revoked while its state was read: what was read may be older than what the new owner
+                # writes from now on; if the partition comes back, it is read again then
+                logger.info("%s, partition %d: revoked while its state was loaded; not kept", self.source, p)
+                continue
             if mark is None:  # nothing applied yet: everything from the log's start
                 mark = (await self._until_done("reading the log start", lambda p=p: self.offsets.starts({p})))[p] - 1
             self.states.update(loaded)
@@ -136,6 +142,8 @@ class Stage:
         partitions = {p for p, _, _, _ in records}
         for partition in partitions:
             self.delivered_at[partition] = started
+        # taken before the load, which may wait for Kafka a long time: a revocation meanwhile is seen
+        epochs = self.ownership.snapshot(partitions)
         await self.load(partitions)
         batch, seeks, replays = self.continuity.admit(records)
         for partition, offset in seeks:
@@ -143,7 +151,7 @@ class Stage:
         self.metrics.counts.labels("replayed_skipped").inc(replays)
         if not batch:
             return
-        epochs = self.ownership.snapshot({p for p, _, _, _ in batch})
+        epochs = {p: epochs[p] for p, _, _, _ in batch}
         outcome = self.processor.process(batch, self.states)
         await send_all([(t, k, v, None) for t, k, v in outcome.outputs], f"{self.name} results")
         if await self._abandoned(epochs, started):
