@@ -119,13 +119,13 @@ def pytest_terminal_summary(terminalreporter):
     tr = terminalreporter
     tr.section("fault suite: every message the broker acknowledged, stored exactly once")
     tr.write_line(f"{'fault':28s} {'published':>9s} {'stored':>7s} {'missing':>7s} {'extra':>5s} {'redeliv':>7s} "
-                  f"{'windows':>7s} {'wrong':>5s} {'recovery':>9s} {'settled':>8s}")
+                  f"{'late':>5s} {'windows':>7s} {'wrong':>5s} {'recovery':>9s} {'settled':>8s}")
     for r in RESULTS:
         tr.write_line(f"{r['fault']:28s} {r['published']:9d} {r['stored']:7d} {r['missing']:7d} {r['extra']:5d} "
-                      f"{r['redelivered']:7d} {r['windows']:7d} {r['wrong_windows']:5d} {r['recovery_s']:8.1f}s "
+                      f"{r['redelivered']:7d} {r['late']:5d} {r['windows']:7d} {r['wrong_windows']:5d} {r['recovery_s']:8.1f}s "
                       f"{r['settled_s']:7.1f}s")
     tr.write_line("published = acknowledged by the broker (PUBACK); missing / extra = acknowledged but not stored / "
                   "stored but never acknowledged; redeliv = duplicate deliveries storage removed (readings.deliveries); "
-                  "windows = stored aggregates, compared both ways with SQL over the stored readings "
+                  "late = readings the streams found late (late_readings: in no window); windows = stored aggregates, compared both ways with SQL over the stored readings "
                   "(tests/integration/oracle.py); recovery = from the end of the fault until every reading "
                   "acknowledged by then was stored; settled = then until the windows and roll-ups equal SQL")

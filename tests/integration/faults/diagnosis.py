@@ -62,3 +62,28 @@ def explain(platform, bootstrap: str, missing: set[tuple[str, int]]) -> str:
         except Exception as exc:
             reports.append(f"--- {name}: no report ({exc!r}); log {proc.log_file}")
     return f"{in_kafka}\n" + "\n".join(reports)
+
+
+WINDOW_KEY = re.compile(r"^\((\d+), '(\w+)', (\d+), '([^']+)'\): count")
+
+
+def window_readings(dsn: str, wrong: list[str], limit: int = 2) -> str:
+    """For the first windows whose count differs: each stored reading in it, with its deliveries, reception
+    and whether the streams reported it late (what the oracle leaves out)."""
+    import psycopg
+
+    lines = []
+    keys = [m.groups() for m in map(WINDOW_KEY.match, wrong) if m][:limit]
+    with psycopg.connect(dsn) as conn:
+        late = conn.execute("SELECT count(*) FROM late_readings").fetchone()[0]
+        for district, metric, size_s, start in keys:
+            rows = conn.execute(
+                "SELECT r.device_id, r.seq, r.ts, r.received_at, r.deliveries, l.late_by_s, l.kafka_offset "
+                "FROM readings r LEFT JOIN late_readings l USING (device_id, ts, status) "
+                "WHERE r.district = %s AND r.ts >= %s::timestamptz AND r.ts < %s::timestamptz + make_interval(secs => %s) "
+                f"AND r.{metric} IS NOT NULL ORDER BY r.ts, r.device_id",
+                (int(district), start, start, int(size_s))).fetchall()
+            lines.append(f"window ({district}, {metric}, {size_s}, {start}): " + "; ".join(
+                f"{d} #{seq} ts {ts:%H:%M:%S} rx {rx:%H:%M:%S.%f} x{n}" + (f" LATE by {by:.0f}s @{off}" if by is not None else "")
+                for d, seq, ts, rx, n, by, off in rows))
+    return f"late_readings holds {late} rows; " + " | ".join(lines)

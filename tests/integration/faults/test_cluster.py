@@ -242,12 +242,6 @@ def test_one_of_two_replicas_killed_loses_nothing(rehearsal, cluster, service):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(strict=False, reason=(
-    "known open bug, found 2026-12-07 and not yet explained: on the rehearsal as it now stands (TLS "
-    "broker with dynamic security, TLS database, the API, a namespace listener), after 2 of 3 brokers "
-    "come back every acknowledged reading is stored exactly once, but some commune windows are emitted "
-    "with fewer readings than SQL counts (407 of 1,800 on a fresh cluster); it fails with the streams "
-    "code of 1087cbb too. See docs/scaling.md"))
 def test_two_brokers_down_stop_every_acknowledgement_until_they_return(rehearsal, cluster):
     held = {}
 
