@@ -25,7 +25,7 @@ bench: install
 	@$(BIN)/pip install -q --disable-pip-version-check -e ".[test,bench]" > .stack/logs/pip-bench.log 2>&1 || \
 	  { tail -20 .stack/logs/pip-bench.log; exit 1; }
 	@$(BIN)/citysense stack up
-	@$(BIN)/python -m bench.run
+	@$(BIN)/python -m bench.run $(if $(PEER),--peer $(PEER))
 
 unit: install
 	@$(BIN)/pytest tests/unit -q

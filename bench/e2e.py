@@ -20,8 +20,9 @@ from bench.mqtt_backlog import create_session, publish_backlog
 from simulators.fleet import load_fleet
 from simulators.runner import run_load
 from stack.broker_auth import local_access
+from stack.process import read_pid
 from stack.settings import StackSettings
-from bench.procstat import peak_rss_mb
+from bench.procstat import peak_rss_mb, stop_all, tree_cpu_seconds
 from storage import databases
 from storage.registry_db import seed
 from telemetry.areas import AreaRegistry
@@ -63,6 +64,8 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
                "CITYSENSE_GATEWAY_METRICS_PORT": "19191", "CITYSENSE_STREAMS_METRICS_PORT": "19192",
                "CITYSENSE_STORAGE_METRICS_PORT": "19193",
                "CITYSENSE_STREAMS_ALLOWED_LATENESS_S": str(LATENESS_S)}
+        stack = {name: pid for name in ("mosquitto", "kafka", "postgres") if (pid := read_pid(s.pid_file(name)))}
+        stack_cpu_before = tree_cpu_seconds(list(stack.values()))
         t_start = time.monotonic()
         for name in ("sink", "streams", "gateway"):  # the gateway last: nothing waits for a consumer
             procs[name] = subprocess.Popen([sys.executable, "-m", "cli.main", name], env=env,
@@ -82,6 +85,10 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
             drain_end = time.monotonic() - t_start
             stored = n
         drain_rate = stored / drain_end
+        own_cpu = tree_cpu_seconds([p.pid for p in procs.values()])
+        stack_cpu = tree_cpu_seconds(list(stack.values()))
+        cpu = {name: own_cpu[p.pid] for name, p in procs.items()}
+        cpu |= {name: stack_cpu[pid] - stack_cpu_before[pid] for name, pid in stack.items()}
         rss_drain = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
         # (2) live load at half the drain rate, timestamps = publish time
         live_rate = max(50.0, drain_rate * live_share)
@@ -116,16 +123,12 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
             "window_to_row_p50_s": round(win[0][0], 3) if win[1] else None,
             "window_to_row_p99_s": round(win[0][2], 3) if win[1] else None, "windows": win[1],
             "aggregates_total": agg_total, "aggregates_last_window": str(agg_last), "phase_start": phase_start,
+            "cpu_s_drain": {k: round(v, 2) for k, v in cpu.items()},
+            "cpu_s_per_1000_drain": round(sum(cpu.values()) * 1000 / max(stored, 1), 4),
             "rss_mb_drain": {k: round(v) for k, v in rss_drain.items()},
             "rss_mb_all": {k: round(v) for k, v in rss_all.items()},
             "series_drain": series, "series_latency": [(float(t), p50, p99) for t, p50, p99 in lat_series],
         }
     finally:
-        for p in procs.values():
-            p.terminate()
-        for p in procs.values():
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         databases.drop(s.database_url, db)

@@ -21,7 +21,7 @@ async def _run(bootstrap: str, n: int) -> tuple[float, float]:
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, {topic: 12})
     keys = [str(d).encode() for d in (288, *range(290, 301))]
-    async with AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+    async with AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=50,
                                 max_batch_size=512 * 1024) as producer:
         start = time.perf_counter()
         futures = [await producer.send(topic, MESSAGE, key=keys[i % 12]) for i in range(n)]

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import gateway_rate, sink_rate, streams_rate
+from bench import gateway_rate, ingest, sink_rate, streams_rate, telegraf
 from bench.e2e import run_e2e
 from bench.kafka_raw import raw_kafka
 from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
@@ -74,6 +74,9 @@ def measure(args) -> dict:
         "sink_ratio_to_binary_copy": round(median([x["sink"] / x["copy"] for x in sinks]), 3),
         "staging_on_conflict_rows_per_s": round(median([x["upsert"] for x in sinks])),
     }
+    out["ingest"] = {"citysense": ingest.citysense(args.e2e_messages)}
+    if args.peer == "telegraf":
+        out["ingest"]["telegraf"] = ingest.peer(args.e2e_messages, telegraf.binary(build=True))
     e2e = [run_e2e(args.e2e_messages, latency_s=args.latency_seconds) for _ in range(args.e2e_runs)]
     pick = sorted(e2e, key=lambda e: e["drain_msgs_per_s"])[len(e2e) // 2]
     out["end_to_end"] = {k: v for k, v in pick.items() if not k.startswith("series")}
@@ -134,8 +137,27 @@ def table(r: dict) -> str:
              f"{e['latency_p95_s']} s, p99 {e['latency_p99_s']} s (goal p99 2 s)",
              f"  window end -> aggregate row (lateness excluded): p50 {e['window_to_row_p50_s']} s, p99 "
              f"{e['window_to_row_p99_s']} s (goal 5 s)",
+             f"  CPU per 1,000 messages, whole platform (every process, broker and databases): "
+             f"{e['cpu_s_per_1000_drain']} s; by process {e['cpu_s_drain']}",
              f"  peak RSS (MB): drain {e['rss_mb_drain']}, whole run {e['rss_mb_all']}"]
+    lines += ingest_lines(r["ingest"])
     return "\n".join(lines)
+
+
+def ingest_lines(r: dict) -> list[str]:
+    c = r["citysense"]
+    lines = ["", "ingest path alone, MQTT -> TimescaleDB (same backlog, fresh database each)",
+             f"  citysense: gateway -> Kafka -> sink, streams off  {c['msgs_per_s']:>7,} msg/s (first row after "
+             f"{c['first_row_s']} s), lost {c['lost']}; "
+             f"CPU s per 1,000: own {c['own_cpu_s_per_1000']}, with broker, Kafka, PostgreSQL {c['all_cpu_s_per_1000']}"]
+    if t := r.get("telegraf"):
+        lines += [f"  Telegraf (mqtt_consumer -> postgresql, tuned)     {t['msgs_per_s']:>7,} msg/s (first row after "
+                  f"{t['first_row_s']} s), lost {t['lost']}; "
+                  f"CPU s per 1,000: own {t['own_cpu_s_per_1000']}, with broker, PostgreSQL {t['all_cpu_s_per_1000']}",
+                  f"  citysense = {c['msgs_per_s'] / t['msgs_per_s']:.0%} of Telegraf's rate (goal 50 %); {t['version']}"]
+    else:
+        lines.append("  (peer not measured: `make bench PEER=telegraf`)")
+    return lines
 
 
 def plot(r: dict, path: Path) -> bool:
@@ -176,6 +198,8 @@ def main() -> None:
     # 120 s, not 60: a 60-s window closes 30 s (the lateness) after its end, so a 60-s live phase
     # closes no window of its own.
     ap.add_argument("--latency-seconds", type=float, default=120)
+    ap.add_argument("--peer", choices=["telegraf"], help="also measure a peer's ingest path (Telegraf: built once, "
+                                                         "~4 GB of Go modules and ~25 CPU-minutes, cached outside the repository)")
     args = ap.parse_args()
     report = measure(args)
     folder = RESULTS / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
