@@ -47,7 +47,9 @@ class GatewaySettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     # Kafka side
     kafka_bootstrap_servers: str = Field("127.0.0.1:19092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
     topic_prefix: str = Field("citysense", validation_alias=_shared("TOPIC_PREFIX"))
-    linger_ms: int = 5
+    # How long the producer waits to fill a batch. 50 ms, not aiokafka's 0 or Kafka's 5: under load, fewer and
+    # fuller produce requests cost Kafka and the sink less CPU per message (docs/performance.md, 2026-12-07)
+    linger_ms: int = 50
     max_batch_bytes: int = 512 * 1024
     request_timeout_ms: int = 15_000
     retry_backoff_max_s: float = 5.0

@@ -30,6 +30,10 @@ class StorageSettings(KafkaSecurity):  # + CITYSENSE_KAFKA_SECURITY_PROTOCOL, _S
     batch_rows: int = 5000
     batch_ms: int = 200
     poll_idle_ms: int = 1000  # one poll's wait when nothing arrives (also how soon a stop is noticed)
+    # Kafka answers a fetch once it holds this much for the sink, or after fetch_max_wait_ms: fewer, fuller
+    # fetches under load (aiokafka's defaults, 1 byte and 500 ms, answer each record as it arrives)
+    fetch_min_bytes: int = 128 * 1024
+    fetch_max_wait_ms: int = 100
     retry_backoff_max_s: float = 10.0
 
     retention_days_readings: int = 400

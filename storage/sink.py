@@ -180,7 +180,8 @@ class Sink:
             self.consumer = AIOKafkaConsumer(
                 *self.routes, bootstrap_servers=s.kafka_bootstrap_servers, group_id=s.group_id,
                 client_id=s.client_id, enable_auto_commit=False, auto_offset_reset="earliest",
-                max_poll_interval_ms=600_000, fetch_max_bytes=16 * 1024 * 1024, **s.kafka_client_options(),
+                max_poll_interval_ms=600_000, fetch_max_bytes=16 * 1024 * 1024, fetch_min_bytes=s.fetch_min_bytes,
+                fetch_max_wait_ms=s.fetch_max_wait_ms, **s.kafka_client_options(),
             )
             await self.consumer.start()
             try:
