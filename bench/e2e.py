@@ -22,7 +22,7 @@ from simulators.runner import run_load
 from stack.broker_auth import local_access
 from stack.process import read_pid
 from stack.settings import StackSettings
-from bench.procstat import peak_rss_mb, stop_all, tree_cpu_seconds
+from bench.procstat import cpu_used, peak_rss_mb, stop_all, tree_cpu_seconds
 from storage import databases
 from storage.registry_db import seed
 from telemetry.areas import AreaRegistry
@@ -85,10 +85,7 @@ def run_e2e(messages: int = 100_000, devices: int = 600, latency_s: float = 60, 
             drain_end = time.monotonic() - t_start
             stored = n
         drain_rate = stored / drain_end
-        own_cpu = tree_cpu_seconds([p.pid for p in procs.values()])
-        stack_cpu = tree_cpu_seconds(list(stack.values()))
-        cpu = {name: own_cpu[p.pid] for name, p in procs.items()}
-        cpu |= {name: stack_cpu[pid] - stack_cpu_before[pid] for name, pid in stack.items()}
+        cpu = cpu_used(procs, stack, stack_cpu_before)
         rss_drain = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
         # (2) live load at half the drain rate, timestamps = publish time
         live_rate = max(50.0, drain_rate * live_share)

@@ -27,7 +27,7 @@ import psycopg
 
 from bench import telegraf
 from bench.mqtt_backlog import create_session, publish_backlog
-from bench.procstat import peak_rss_mb, stop_all, tree_cpu_seconds
+from bench.procstat import cpu_used, peak_rss_mb, stop_all, tree_cpu_seconds
 from simulators.fleet import load_fleet
 from stack.broker_auth import local_access
 from stack.process import read_pid
@@ -69,10 +69,7 @@ def _drain(dsn: str, count_sql: str, messages: int, procs: dict[str, subprocess.
                 raise SystemExit(f"bench.ingest: {', '.join(ended)} ended during the drain; see {logs}")
             time.sleep(0.2)
     seconds = time.monotonic() - started
-    own = tree_cpu_seconds([p.pid for p in procs.values()])
-    stack_cpu = tree_cpu_seconds(list(stack.values()))
-    cpu = {name: own[p.pid] for name, p in procs.items()}
-    cpu |= {name: stack_cpu[pid] - cpu_before[pid] for name, pid in stack.items()}
+    cpu = cpu_used(procs, stack, cpu_before)
     rss = {name: round(peak_rss_mb(p.pid)) for name, p in procs.items()}
     per_1000 = 1000 / max(stored, 1)
     return {"messages": messages, "stored": stored, "lost": messages - stored, "seconds": round(seconds, 2),

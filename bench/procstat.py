@@ -47,6 +47,15 @@ def tree_cpu_seconds(roots: list[int]) -> dict[int, float]:
     return out
 
 
+def cpu_used(procs: dict[str, subprocess.Popen], stack: dict[str, int], stack_before: dict[int, float]) -> dict[str, float]:
+    """CPU seconds by name: the run's own processes (started for it: all they used) and the stack's
+    (what they used since `stack_before`, a `tree_cpu_seconds` of their pids)."""
+    own = tree_cpu_seconds([p.pid for p in procs.values()])
+    now = tree_cpu_seconds(list(stack.values()))
+    return {name: own[p.pid] for name, p in procs.items()} | {name: now[pid] - stack_before[pid]
+                                                               for name, pid in stack.items()}
+
+
 def stop_all(procs: dict[str, subprocess.Popen]) -> None:
     """SIGTERM to all, then up to 30 s each to end, then SIGKILL."""
     for p in procs.values():

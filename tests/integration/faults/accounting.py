@@ -100,19 +100,18 @@ def run_fault(platform, name: str, fault: Callable[[], None], kafka_bootstrap: s
     # The oracle is recomputed on every look, not once: a worker catching up finds readings late that it
     # had not reached yet, and their rows in late_readings arrive with its windows (an oracle computed
     # before them counted those readings on time and waited for windows that would never hold them).
-    def window_problems() -> list[str]:
-        return compare_both_ways(sql_windows(platform.dsn, (60, 900, 3600), exclude_late="once"),
-                                 stored_aggregates(platform.dsn), closed_by(platform.dsn, 600))
-
     # The roll-ups of the former districts and the city equal SQL too, once the two more hops (commune
     # partials -> groups -> city -> sink) have carried the communes' last windows.
-    def rollup_problems() -> list[str]:
-        return [p for level in ("group", "city") for p in check_rollups(
-            platform.dsn, (60, 900, 3600), stored_aggregates(platform.dsn, level), closed_by(platform.dsn, 600), AreaRegistry.named(),
-            level, exclude_late="once")[0]]
+    def problems() -> list[str]:
+        watermarks = closed_by(platform.dsn, 600)
+        return compare_both_ways(sql_windows(platform.dsn, (60, 900, 3600), exclude_late="once"),
+                                 stored_aggregates(platform.dsn), watermarks) + [
+            p for level in ("group", "city") for p in check_rollups(
+                platform.dsn, (60, 900, 3600), stored_aggregates(platform.dsn, level), watermarks,
+                AreaRegistry.named(), level, exclude_late="once")[0]]
 
     settle_started = time.monotonic()
-    while (wrong := window_problems() + rollup_problems()) and time.monotonic() - settle_started < WINDOWS_SETTLE_S:
+    while (wrong := problems()) and time.monotonic() - settle_started < WINDOWS_SETTLE_S:
         time.sleep(1)
     settled_s = time.monotonic() - settle_started
     emitted = stored_aggregates(platform.dsn)
