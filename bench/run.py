@@ -72,7 +72,7 @@ def measure(args) -> dict:
         "streams_over_gateway_1": round(median(streams) / median(gw1), 2),
         "sink_rows_per_s": round(median([x["sink"] for x in sinks])),
         "sink_ratio_to_binary_copy": round(median([x["sink"] / x["copy"] for x in sinks]), 3),
-        "staging_on_conflict_rows_per_s": round(median([x["upsert"] for x in sinks])),
+        "idempotent_write_rows_per_s": round(median([x["upsert"] for x in sinks])),
     }
     out["ingest"] = {"citysense": ingest.citysense(args.e2e_messages)}
     if args.peer == "telegraf":
@@ -129,7 +129,7 @@ def table(r: dict) -> str:
              f"  streams, 1 worker     {st['streams_readings_per_s']:>8,} readings/s = "
              f"{st['streams_ratio_to_raw_kafka_consume']:.0%} of raw consume, {st['streams_over_gateway_1']:.2f}x one gateway",
              f"  sink                  {st['sink_rows_per_s']:>8,} rows/s = {st['sink_ratio_to_binary_copy']:.0%} of binary COPY"
-             f" (goal 70 %); staging + ON CONFLICT alone {st['staging_on_conflict_rows_per_s']:,}", "",
+             f" (goal 70 %); the idempotent write alone {st['idempotent_write_rows_per_s']:,}", "",
              "end to end",
              f"  backlog of {e['backlog_messages']:,} drained in {e['drain_seconds']} s: {e['drain_msgs_per_s']:,} msg/s = "
              f"{e['drain_values_per_s']:,} values/s, lost {e['lost']} (goal 5,000 msg/s)",

@@ -12,7 +12,7 @@ records' fault either: retried, with a log line that names the fix, never quaran
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 import orjson
 import psycopg
@@ -21,14 +21,13 @@ from psycopg import sql
 from storage.rows import TableSpec
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a row came from: its Kafka record."""
+class Origin(Protocol):
+    """Where a row came from: its Kafka record (aiokafka's ConsumerRecord is one)."""
 
     topic: str
     partition: int
     offset: int
-    value: bytes
+    value: bytes | None
 
 
 Rows = dict[TableSpec, list[tuple[tuple, Origin]]]
@@ -66,8 +65,9 @@ def quarantine_row(origin: Origin, table: str | None, exc: BaseException) -> tup
     diag = getattr(exc, "diag", None)
     sqlstate = getattr(exc, "sqlstate", None) or (diag.sqlstate if diag is not None else None)
     error = _text(f"{type(exc).__name__}: {str(exc).strip()}")[:2000]
-    return (origin.topic, origin.partition, origin.offset, table, device_of(origin.value), sqlstate, error,
-            origin.value, len(origin.value))
+    value = origin.value or b""
+    return (origin.topic, origin.partition, origin.offset, table, device_of(value), sqlstate, error, value,
+            len(value))
 
 
 QUARANTINE_COLUMNS = ("topic", "kafka_partition", "kafka_offset", "target_table", "device_id", "sqlstate", "error",

@@ -24,6 +24,9 @@ class TableSpec:
     columns: tuple[str, ...]
     types: tuple[str, ...]
     conflict: str  # the ON CONFLICT clause
+    # COPY straight into the table first, in a savepoint; a batch that meets a stored row (a redelivery,
+    # more metrics for the same instant) is rolled back to it and written through staging + ON CONFLICT
+    copy_first: bool = False
 
 
 READINGS = TableSpec(
@@ -37,6 +40,7 @@ READINGS = TableSpec(
     "ON CONFLICT (device_id, ts, status) DO UPDATE SET "
     + ", ".join(f"{m} = COALESCE(readings.{m}, EXCLUDED.{m})" for m in (*READING_METRICS, "topic_area"))
     + ", deliveries = readings.deliveries + EXCLUDED.deliveries",
+    copy_first=True,
 )
 def _update(table: str, columns: tuple[str, ...], fuller: str) -> str:
     """Upsert that replaces a stored row only by a fuller version of it (a roll-up refined as more of
@@ -118,7 +122,7 @@ DEVICE_HEALTH = TableSpec(
 def reading_row(m: dict) -> tuple:
     metrics = m["metrics"]
     return (ts(m["ts"]), m["device_id"], m["district"], m["kind"], m.get("status", "measuring"), m.get("seq"),
-            ts(m["received_at"]), m.get("format", "native"), *[metrics.get(name) for name in READING_METRICS],
+            ts(m["received_at"]), m.get("format", "native"), *map(metrics.get, READING_METRICS),
             m.get("topic_area"), 1)
 
 
@@ -179,20 +183,20 @@ _RANK = {"open": 0, "update": 1, "resolved": 2, "no_data": 2}
 
 def dedupe_readings(rows: list[tuple]) -> list[tuple]:
     """One row per (device_id, ts, status) in a batch, metrics merged, deliveries added (ON CONFLICT
-    DO UPDATE may not touch a row twice in one statement)."""
-    out: dict[tuple, list] = {}
+    DO UPDATE may not touch a row twice in one statement). Rows seen once are passed on as they are."""
+    out: dict[tuple, tuple] = {}
     first_metric, deliveries = 8, len(READINGS.columns) - 1
     for row in rows:
         key = (row[1], row[0], row[4])
-        seen = out.get(key)
-        if seen is None:
-            out[key] = list(row)
-        else:
+        seen = out.setdefault(key, row)
+        if seen is not row:
+            merged = list(seen)
             for i in range(first_metric, deliveries):
-                if seen[i] is None and row[i] is not None:
-                    seen[i] = row[i]
-            seen[deliveries] += row[deliveries]
-    return [tuple(r) for r in out.values()]
+                if merged[i] is None and row[i] is not None:
+                    merged[i] = row[i]
+            merged[deliveries] += row[deliveries]
+            out[key] = tuple(merged)
+    return list(out.values()) if len(out) < len(rows) else rows
 
 
 def dedupe_versions(rows: list[tuple], key: tuple[int, ...], rank) -> list[tuple]:

@@ -1,7 +1,9 @@
 """The sink: every platform topic from Kafka into TimescaleDB, idempotently, in batches.
 
 Loop: poll until `batch_rows` records or `batch_ms` since the first -> convert -> one database
-transaction (COPY to staging + INSERT … ON CONFLICT per table) -> commit the Kafka offsets. Offsets
+transaction (COPY to staging + INSERT … ON CONFLICT per table; readings COPYed straight in unless
+that meets a stored row) -> commit the Kafka offsets; the next batch is polled and converted while
+the database writes this one. Offsets
 are committed only after the database committed, and every table has a unique key on what a record
 is, so a second delivery is harmless: a crash anywhere means records are delivered again and stored
 once.
@@ -18,6 +20,7 @@ once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -31,7 +34,7 @@ from runtime.kafka_topics import ensure_topics
 from runtime.retry import Backoff
 from storage import rows as R
 from storage.metrics import SinkMetrics
-from storage.quarantine import Origin, Rows, is_data_error, is_transient, isolate, quarantine_row, store_quarantined
+from storage.quarantine import Rows, is_data_error, is_transient, isolate, quarantine_row, store_quarantined
 from storage.retention import run_retention
 from storage.settings import StorageSettings
 from storage.writer import BatchWriter
@@ -39,6 +42,8 @@ from telemetry.secrets import redact_dsn
 from telemetry.topics import KafkaTopics
 
 logger = logging.getLogger(__name__)
+
+_UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 class Stopped(Exception):
@@ -75,18 +80,24 @@ class Sink:
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batch.items():
             spec, convert = self.routes[tp.topic]
-            for rec in records:
-                origin = Origin(tp.topic, tp.partition, rec.offset, rec.value or b"")
-                try:
-                    rows[spec].append((convert(R.decode(rec.value), tp.partition, rec.offset), origin))
-                except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-                    self.metrics.unparseable.labels(tp.topic).inc()
-                    logger.error("record %s[%d]@%d could not be read (%s); quarantined", tp.topic, tp.partition,
-                                 rec.offset, exc)
-                    unreadable.append(quarantine_row(origin, spec.table, exc))
+            try:  # the whole partition's records at once; one unreadable record: one at a time
+                rows[spec] += [(convert(R.decode(rec.value), tp.partition, rec.offset), rec) for rec in records]
+            except _UNREADABLE:
+                self._convert_each(tp, spec, convert, records, rows, unreadable)
             self.metrics.records.labels(tp.topic).inc(len(records))
             offsets[tp] = records[-1].offset + 1
         return rows, unreadable, offsets
+
+    def _convert_each(self, tp: TopicPartition, spec, convert, records: list, rows: Rows,
+                      unreadable: list[tuple]) -> None:
+        for rec in records:
+            try:
+                rows[spec].append((convert(R.decode(rec.value), tp.partition, rec.offset), rec))
+            except _UNREADABLE as exc:
+                self.metrics.unparseable.labels(tp.topic).inc()
+                logger.error("record %s[%d]@%d could not be read (%s); quarantined", tp.topic, tp.partition,
+                             rec.offset, exc)
+                unreadable.append(quarantine_row(rec, spec.table, exc))
 
     async def _poll(self) -> dict[TopicPartition, list]:
         """Up to batch_rows records, waiting at most batch_ms after the first one (poll_idle_ms when idle)."""
@@ -194,30 +205,44 @@ class Sink:
                 await self.writer.close()
                 logger.info("sink stopped")
 
+    async def _next_batch(self) -> tuple[Rows, list[tuple], dict[TopicPartition, int]] | None:
+        batch = await self._poll()
+        self.metrics.polls.inc()
+        return self.convert(batch) if batch else None
+
     async def _consume(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            batch = await self._poll()
-            self.metrics.polls.inc()
-            self.metrics.tasks.set(len(asyncio.all_tasks()))
-            if not batch:
-                continue
-            rows, unreadable, offsets = self.convert(batch)
-            try:
-                written = await self._write_until_committed(rows, unreadable, stop)
-            except Stopped:
-                logger.info("stopping while PostgreSQL was unavailable: the batch's offsets are not committed "
-                            "(it is delivered again on restart)")
-                return
-            try:
-                await self.consumer.commit(offsets)
-            except (CommitFailedError, KafkaError) as exc:
-                logger.warning("Kafka offsets not committed (%s): the batch will be delivered again and stored once",
-                               exc)
-            for table, n in written.items():
-                self.metrics.rows.labels(table).inc(n)
-            self.metrics.batches.inc()
-            self.last_batch_at = time.monotonic()
-            await self._update_lag()
+        """Batches in order; the next one is polled and converted while this one is written (the
+        database works on the batch while the sink decodes the next). Offsets are committed batch by
+        batch, each after its transaction; a polled batch not yet written is simply delivered again."""
+        ahead = asyncio.create_task(self._next_batch(), name="sink-poll")
+        try:
+            while not stop.is_set():
+                batch = await ahead
+                ahead = asyncio.create_task(self._next_batch(), name="sink-poll")
+                self.metrics.tasks.set(len(asyncio.all_tasks()))
+                if batch is None:
+                    continue
+                rows, unreadable, offsets = batch
+                try:
+                    written = await self._write_until_committed(rows, unreadable, stop)
+                except Stopped:
+                    logger.info("stopping while PostgreSQL was unavailable: the batch's offsets are not committed "
+                                "(it is delivered again on restart)")
+                    return
+                try:
+                    await self.consumer.commit(offsets)
+                except (CommitFailedError, KafkaError) as exc:
+                    logger.warning("Kafka offsets not committed (%s): the batch will be delivered again and stored "
+                                   "once", exc)
+                for table, n in written.items():
+                    self.metrics.rows.labels(table).inc(n)
+                self.metrics.batches.inc()
+                self.last_batch_at = time.monotonic()
+                await self._update_lag()
+        finally:
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ahead
 
     async def _retention_loop(self) -> None:
         while True:
