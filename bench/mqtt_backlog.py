@@ -39,6 +39,9 @@ def create_session(access, client_id: str, shared_filter: str) -> None:
     c.loop_stop()
 
 
+OUTSTANDING = 30_000  # messages a publisher has queued and not yet had acknowledged, at most
+
+
 def _publish_part(access, topics: list[str], seqs: range, base_iso: str) -> None:
     base = datetime.fromisoformat(base_iso)
     host, port = access.service
@@ -48,8 +51,12 @@ def _publish_part(access, topics: list[str], seqs: range, base_iso: str) -> None
     c.max_queued_messages_set(0)
     c.connect(host, port)
     c.loop_start()
-    infos = [c.publish(topics[s % len(topics)], payload(s, base), qos=1) for s in seqs]
-    for info in infos:
+    infos = []
+    for i, s in enumerate(seqs):
+        if i >= OUTSTANDING:  # paho's message ids wrap at 65,535: a reused id of a queued message is refused
+            infos[i - OUTSTANDING].wait_for_publish(120)
+        infos.append(c.publish(topics[s % len(topics)], payload(s, base), qos=1))
+    for info in infos[-OUTSTANDING:]:
         info.wait_for_publish(120)
     c.disconnect()
     c.loop_stop()
@@ -67,6 +74,10 @@ def publish_backlog(access, topics: list[str], n: int, processes: int = 2) -> fl
         p.start()
     for p in procs:
         p.join()
+    failed = [p.exitcode for p in procs if p.exitcode]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {processes} backlog publishers failed (exit codes {failed}; "
+                           "their traceback is above): the backlog is incomplete")
     return n / (time.perf_counter() - start)
 
 
