@@ -7,6 +7,7 @@ Writes bench/results/<UTC time>/report.json, report.txt and throughput_latency.p
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import subprocess
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import gateway_rate, ingest, sink_rate, streams_rate, telegraf
+from bench.cleanup import delete_bench_topics
 from bench.e2e import run_e2e
 from bench.kafka_raw import raw_kafka
 from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
@@ -201,7 +203,11 @@ def main() -> None:
     ap.add_argument("--peer", choices=["telegraf"], help="also measure a peer's ingest path (Telegraf: built once, "
                                                          "~4 GB of Go modules and ~25 CPU-minutes, cached outside the repository)")
     args = ap.parse_args()
-    report = measure(args)
+    try:
+        report = measure(args)
+    finally:
+        deleted = asyncio.run(delete_bench_topics(StackSettings().kafka_bootstrap))
+        print(f"deleted the run's {deleted} Kafka topics (bench/cleanup.py)")
     folder = RESULTS / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(report, indent=2))
