@@ -13,13 +13,14 @@ published again is identical (storage keeps one).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 import orjson
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import TopicPartition
 from faust.types import TP
 
@@ -134,7 +135,15 @@ class Stage:
             logger.warning("partition %d of %s: Faust delivered records beyond offset %d, which was not delivered; "
                            "seeking back to it", partition, self.source, offset)
         self.metrics.counts.labels("seeks").inc()
-        await self.consumer().seek(TP(self.source, partition), offset)
+        # seek_wait, not seek: Faust's consumer runs aiokafka in a thread of its own, and `seek` changes
+        # aiokafka's fetcher from this thread while that thread may be draining it (a KeyError there
+        # crashed a worker: docs/streams.md); seek_wait seeks in the consumer's thread
+        try:
+            await self.consumer().seek_wait({TP(self.source, partition): offset})
+        except (IllegalStateError, asyncio.TimeoutError) as exc:
+            # no longer assigned (a rebalance under way): its next owner resumes at the mark; if it
+            # stays ours, the next delivery beyond the offset seeks again after reseek_s
+            logger.warning("partition %d of %s: not sought back to %d (%r)", partition, self.source, offset, exc)
 
     async def run(self, events, send_all: Send) -> None:
         started = time.monotonic()
