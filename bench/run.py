@@ -23,7 +23,7 @@ from bench.kafka_raw import raw_kafka
 from bench.mqtt_backlog import create_session, publish_backlog, raw_drain_rate
 from stack.broker_auth import local_access
 from stack.settings import StackSettings
-from telemetry.topics import shared_filter, uplink_topic
+from telemetry.topics import shared_filter
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -37,7 +37,7 @@ def raw_mqtt(access, n: int) -> float:
     root = f"rawbench{cid[4:]}"
     flt = shared_filter("rawbench", root)
     create_session(access, cid, flt)
-    publish_backlog(access, [uplink_topic(288, "aq-288-01", root)], n)
+    publish_backlog(access, gateway_rate.fleet_topics(root), n)
     return raw_drain_rate(access, cid, flt, n)
 
 

@@ -1,5 +1,6 @@
-"""Events/s of one streams worker: N readings queued in Kafka (12 districts, air quality, 8 metrics),
-then one worker processes them; timed from its first processed batch to the last (its metrics).
+"""Events/s of one streams worker: N readings queued in Kafka (600 devices over the 114 communes, air
+quality, 8 metrics; roll-ups to the groups and the city on), then one worker processes them; timed from
+its first processed batch to the last (its metrics).
 
     .venv/bin/python -m bench.streams_rate --readings 100000
 """
@@ -25,27 +26,29 @@ from aiokafka import AIOKafkaProducer
 from bench.procstat import peak_rss_mb
 from runtime.kafka_topics import ensure_topics
 from stack.settings import StackSettings
+from simulators.fleet import load_fleet
 from telemetry.topics import district_key
 
-DISTRICTS = [288, *range(290, 301)]
+DEVICES = 600  # air-quality devices over today's communes, one reading a minute each (as bench.e2e)
 METRICS = {"pm2_5": 41.3, "pm10": 60.2, "co": 812.0, "no2": 40.1, "so2": 10.4, "o3": 50.0, "temperature": 21.5,
            "humidity": 70.0}
 
 
 async def produce(bootstrap: str, topic: str, n: int) -> float:
     await ensure_topics(bootstrap, {topic: 12})
-    t0 = datetime.now(timezone.utc) - timedelta(seconds=n)
+    fleet = list(load_fleet(DEVICES))
+    step = timedelta(seconds=60 / len(fleet))
+    t0 = datetime.now(timezone.utc) - step * n
     start = time.perf_counter()
     async with AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
                                 max_batch_size=512 * 1024) as producer:
         futures = []
         for i in range(n):
-            d = DISTRICTS[i % len(DISTRICTS)]
-            ts = t0 + timedelta(seconds=i // len(DISTRICTS) * 10 / 12)
-            r = {"v": 1, "device_id": f"aq-{d}-01", "district": d, "kind": "air_quality", "ts": ts.isoformat(),
-                 "received_at": ts.isoformat(), "seq": i, "status": "measuring", "metrics": METRICS,
-                 "format": "native"}
-            futures.append(await producer.send(topic, orjson.dumps(r), key=district_key(d)))
+            d = fleet[i % len(fleet)]
+            ts = (t0 + step * i).isoformat()
+            r = {"v": 1, "device_id": d.device_id, "district": d.district, "kind": "air_quality", "ts": ts,
+                 "received_at": ts, "seq": i, "status": "measuring", "metrics": METRICS, "format": "native"}
+            futures.append(await producer.send(topic, orjson.dumps(r), key=district_key(d.district)))
         for f in futures:
             await f
     return n / (time.perf_counter() - start)
@@ -67,7 +70,8 @@ def measure(bootstrap: str, n: int) -> tuple[float, float, float]:
     produce_rate = asyncio.run(produce(bootstrap, topic, n))
     port = 19170
     tmp = Path(tempfile.mkdtemp(prefix="bench-streams-"))
-    env = {**os.environ, "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
+    load_fleet(DEVICES).write(tmp / "devices.json")  # the worker knows the devices, as in production
+    env = {**os.environ, "CITYSENSE_REGISTRY": str(tmp / "devices.json"), "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
            f"bench{run}", "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
            "CITYSENSE_STREAMS_DATA_DIR": str(tmp), "CITYSENSE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "streams"], env=env,
