@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import subprocess
 import time
@@ -162,6 +163,10 @@ def ingest_lines(r: dict) -> list[str]:
     return lines
 
 
+SUMMARY_HEAD = ("# Latest `make bench` summary (the full report, JSON and plot stay under bench/results/<time>/, "
+                "git-ignored)\n")
+
+
 def plot(r: dict, path: Path) -> bool:
     try:
         import matplotlib
@@ -214,6 +219,10 @@ def main() -> None:
     text = table(report)
     (folder / "report.txt").write_text(text + "\n")
     plotted = plot(report, folder / "throughput_latency.png")
+    # the latest run's table and plot, the two files of bench/results/ that are committed
+    (RESULTS / "summary.md").write_text(f"{SUMMARY_HEAD}\n```\n{text}\n```\n")
+    if plotted:
+        shutil.copyfile(folder / "throughput_latency.png", RESULTS / "summary-plot.png")
     print(text)
     print(f"\nreport: {folder}/report.json, report.txt" + (", throughput_latency.png" if plotted else ""))
 
