@@ -32,9 +32,9 @@ from telemetry.topics import shared_filter, uplink_topic
 DEVICES = 600  # air-quality devices over the communes, as in bench.ingest and bench.e2e
 
 
-def fleet_topics(root: str) -> list[str]:
+def fleet_topics(root: str, fleet=None) -> list[str]:
     """The uplink topics of the benchmark's fleet (raw paho drains the same topics as the gateway)."""
-    return [uplink_topic(d.district, d.device_id, root) for d in load_fleet(DEVICES)]
+    return [uplink_topic(d.district, d.device_id, root) for d in (fleet or load_fleet(DEVICES))]
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -66,7 +66,7 @@ def gateway_drain(access, bootstrap: str, n: int, processes: int = 1) -> tuple[f
     fleet = load_fleet(DEVICES)
     fleet.write(logs / "devices.json")
     env_base["CITYSENSE_REGISTRY"] = str(logs / "devices.json")
-    publish_backlog(access, fleet_topics(root), n)
+    publish_backlog(access, fleet_topics(root, fleet), n)
     procs, ports = [], []
     for i, cid in enumerate(ids):
         mport = 19150 + i

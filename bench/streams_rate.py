@@ -25,8 +25,8 @@ from aiokafka import AIOKafkaProducer
 
 from bench.procstat import peak_rss_mb
 from runtime.kafka_topics import ensure_topics
-from stack.settings import StackSettings
 from simulators.fleet import load_fleet
+from stack.settings import StackSettings
 from telemetry.topics import district_key
 
 DEVICES = 600  # air-quality devices over today's communes, one reading a minute each (as bench.e2e)
@@ -71,8 +71,9 @@ def measure(bootstrap: str, n: int) -> tuple[float, float, float]:
     port = 19170
     tmp = Path(tempfile.mkdtemp(prefix="bench-streams-"))
     load_fleet(DEVICES).write(tmp / "devices.json")  # the worker knows the devices, as in production
-    env = {**os.environ, "CITYSENSE_REGISTRY": str(tmp / "devices.json"), "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX":
-           f"bench{run}", "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
+    env = {**os.environ, "CITYSENSE_REGISTRY": str(tmp / "devices.json"),
+           "CITYSENSE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CITYSENSE_STREAMS_TOPIC_PREFIX": f"bench{run}",
+           "CITYSENSE_STREAMS_APP_ID": f"bench-{run}", "CITYSENSE_STREAMS_METRICS_PORT": str(port),
            "CITYSENSE_STREAMS_DATA_DIR": str(tmp), "CITYSENSE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "streams"], env=env,
                             stdout=open(tmp / "worker.log", "wb"), stderr=subprocess.STDOUT)

@@ -5,11 +5,12 @@ TimescaleDB comes from template1 (the local stack installs it there), so a new d
 
 Dropping races background workers: a new database's TimescaleDB scheduler starts a job (job 3,
 the job-history retention policy) 1-5 s after creation in about every other new database, autovacuum
-visits it too, and a `DROP DATABASE … WITH (FORCE)` issued while such a worker is starting up fails with "must be a member of the role whose process is
-being terminated" (the worker is not yet anyone a non-superuser may signal; seen in the postgres log
-as the DROP's error 5–10 ms after "scheduler … will be stopped"). So `drop` first closes the
-database to new connections (its owner may), which keeps new workers out, and when the DROP still
-meets a worker in that window it waits for the worker's start-up to end and drops again.
+visits it too, and a `DROP DATABASE … WITH (FORCE)` issued while such a worker is starting up fails
+with "must be a member of the role whose process is being terminated" (the worker is not yet anyone
+a non-superuser may signal; seen in the postgres log as the DROP's error 5–10 ms after "scheduler …
+will be stopped"). So `drop` first closes the database to new connections (its owner may), which
+keeps new workers out, and when the DROP still meets a worker in that window it waits for the
+worker's start-up to end and drops again.
 """
 
 from __future__ import annotations

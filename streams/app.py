@@ -89,6 +89,7 @@ def build_app(settings: StreamsSettings) -> faust.App:
     source, partial_source = (app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
                                         value_serializer="raw", partitions=settings.partitions)
                               for name in (readings_topic, topics.partials))
+
     async def send_all(records: list[tuple[str, bytes, bytes | None, int | None]], what: str) -> None:
         """Send (topic, key, value, partition) records and wait until Kafka acknowledged every one.
 
